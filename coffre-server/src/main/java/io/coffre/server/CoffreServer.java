@@ -1,0 +1,142 @@
+package io.coffre.server;
+
+import io.coffre.CoffreCore;
+import io.coffre.Endpoints;
+import io.coffre.arm.ArmException;
+import io.coffre.json.Json;
+import io.coffre.time.CoffreClock;
+import io.coffre.time.ManualClock;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.json.JavalinJackson;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTPS server: TLS, host classification, error rendering, and the capabilities' route modules. */
+public final class CoffreServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CoffreServer.class);
+    static final String HOST_ATTRIBUTE = "coffre.host";
+
+    private final ServerConfig config;
+    private final CoffreCore core;
+    private final Javalin app;
+    private final TlsMaterial tls;
+
+    private CoffreServer(ServerConfig config, CoffreCore core, Javalin app, TlsMaterial tls) {
+        this.config = config;
+        this.core = core;
+        this.app = app;
+        this.tls = tls;
+    }
+
+    /** Starts a server; with port 0 an ephemeral port is chosen (see {@link #port()}). */
+    public static CoffreServer start(ServerConfig config) {
+        TlsMaterial tls = TlsMaterial.loadOrGenerate(config);
+        CoffreClock clock = config.manualClock() ? new ManualClock() : CoffreClock.system();
+        // The port is part of every key id and issuer, so it must be known before the core is built.
+        int port = config.port() == 0 ? FreePort.find(config.bindHost()) : config.port();
+        ServerConfig effective = config.withPort(port);
+        Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
+        CoffreCore core = new CoffreCore(config.dataDir(), endpoints, clock);
+        try {
+            List<RouteModule> modules = List.of(new HealthRoutes(core));
+            Javalin app = Javalin.create(cfg -> {
+                cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
+                cfg.startup.showJavalinBanner = false;
+                cfg.router.ignoreTrailingSlashes = true;
+                cfg.router.treatMultipleSlashesAsSingleSlash = true;
+                cfg.router.caseInsensitiveRoutes = true;
+                cfg.jetty.addConnector((server, http) -> httpsConnector(server, http, tls, effective));
+                cfg.routes.before(ctx -> ctx.attribute(HOST_ATTRIBUTE,
+                        RequestHost.classify(ctx.header("Host"), config.dnsSuffix())));
+                cfg.routes.exception(ArmException.class, (e, ctx) -> renderError(ctx, e));
+                cfg.routes.exception(Exception.class, (e, ctx) -> {
+                    LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
+                    renderError(ctx, new ArmException(500, "InternalError",
+                            "Coffre hit an internal error; the server log has the details."));
+                });
+                cfg.routes.error(404, ctx -> {
+                    String type = ctx.res().getContentType();
+                    if (type == null || !type.startsWith("application/json")) {
+                        renderError(ctx, ArmException.notFound("NotFound",
+                                "No resource or operation at " + ctx.method() + " " + ctx.path() + "."));
+                    }
+                });
+                cfg.routes.error(405, ctx -> renderError(ctx, new ArmException(405, "MethodNotAllowed",
+                        ctx.method() + " is not supported on " + ctx.path() + ".")));
+                modules.forEach(m -> m.register(cfg.routes));
+            });
+            app.start();
+            CoffreServer server = new CoffreServer(effective, core, app, tls);
+            LOG.info("Coffre listening on https://{}:{} (data {})", config.bindHost(), port, config.dataDir());
+            return server;
+        } catch (RuntimeException e) {
+            core.close();
+            throw e;
+        }
+    }
+
+    public static RequestHost host(Context ctx) {
+        return ctx.attribute(HOST_ATTRIBUTE);
+    }
+
+    static void renderError(Context ctx, ArmException e) {
+        Map<String, Object> error = new java.util.LinkedHashMap<>();
+        error.put("code", e.code());
+        error.put("message", e.getMessage());
+        if (e.innerCode() != null) {
+            error.put("innererror", Map.of("code", e.innerCode()));
+        }
+        ctx.status(e.status()).contentType("application/json; charset=utf-8")
+                .result(Json.write(Map.of("error", error)));
+    }
+
+    private static ServerConnector httpsConnector(org.eclipse.jetty.server.Server server, HttpConfiguration http,
+                                                  TlsMaterial tls, ServerConfig config) {
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        char[] password = "coffre".toCharArray();
+        ssl.setKeyStore(tls.keyStore(password));
+        ssl.setKeyStorePassword("coffre");
+        ssl.setSniRequired(false);
+        HttpConfiguration https = new HttpConfiguration(http);
+        SecureRequestCustomizer secure = new SecureRequestCustomizer();
+        // Clients reach vaults through names the certificate covers only by wildcard, or through 127.0.0.1.
+        secure.setSniHostCheck(false);
+        https.addCustomizer(secure);
+        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+                new HttpConnectionFactory(https));
+        connector.setHost(config.bindHost());
+        connector.setPort(config.port());
+        return connector;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public int port() {
+        return config.port();
+    }
+
+    public java.security.cert.X509Certificate tlsCertificate() {
+        return tls.certificate();
+    }
+
+    public CoffreCore core() {
+        return core;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        core.close();
+    }
+}

@@ -1,0 +1,30 @@
+package io.coffre.server;
+
+import java.nio.file.Path;
+
+/**
+ * How a Coffre server is started ({@code coffre server} flags).
+ *
+ * @param masterKeyFile null: take {@code COFFRE_MASTER_KEY} from the environment, else generate one in the data dir
+ * @param tlsCert       null: generate a self-signed certificate into the data dir on first start
+ * @param matrix        support matrix name ({@code default} reproduces the seed; {@code extended} adds Coffre's features)
+ */
+public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
+                           boolean manualClock, Path tlsCert, Path tlsKey, String matrix) {
+    public static final String DEFAULT_DNS_SUFFIX = "coffre.localhost";
+    public static final int DEFAULT_PORT = 8443;
+
+    public static ServerConfig defaults(Path dataDir) {
+        return new ServerConfig(dataDir, "127.0.0.1", DEFAULT_PORT, DEFAULT_DNS_SUFFIX, null, false, null, null,
+                "default");
+    }
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(dataDir, bindHost, newPort, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
+                matrix);
+    }
+
+    public ServerConfig withManualClock(boolean manual) {
+        return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manual, tlsCert, tlsKey, matrix);
+    }
+}

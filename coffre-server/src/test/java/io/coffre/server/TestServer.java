@@ -1,0 +1,105 @@
+package io.coffre.server;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A real Coffre server on an ephemeral loopback port with a fresh data directory, and an HTTPS client that trusts
+ * its certificate. Names under {@code coffre.localhost} resolve through the {@code test-hosts} file.
+ */
+public final class TestServer implements AutoCloseable {
+    private final Path dataDir;
+    private final CoffreServer server;
+    private final HttpClient http;
+
+    private TestServer(Path dataDir, CoffreServer server) {
+        this.dataDir = dataDir;
+        this.server = server;
+        this.http = HttpClient.newBuilder().sslContext(sslContext()).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    public static TestServer start() {
+        return start(false);
+    }
+
+    public static TestServer start(boolean manualClock) {
+        try {
+            Path dir = Files.createTempDirectory("coffre-test");
+            return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0)
+                    .withManualClock(manualClock)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public CoffreServer server() {
+        return server;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code https://{host}:{port}} */
+    public String url(String host) {
+        return "https://" + host + ":" + port();
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpResponse<String> get(String host, String pathAndQuery, String bearer) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(host) + pathAndQuery)).GET();
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        return send(b);
+    }
+
+    /** Trusts exactly the server's certificate. */
+    public SSLContext sslContext() {
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("coffre", server.tlsCertificate());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
