@@ -1,0 +1,27 @@
+package io.coffre.compute.disk;
+
+/**
+ * A disk as the guest (or a hypervisor) sees it: a byte-addressed device of fixed size. The NBD server, the
+ * direct-upload endpoint and {@code coffre vm disk read|write} all speak to disks through this interface.
+ *
+ * <p>Durability contract (NBD's): a write is durable once {@link #flush} returns, or at once when written with
+ * {@code fua}; a write acknowledged without either may be lost by a crash but is never half-visible.
+ */
+public interface BlockDevice extends AutoCloseable {
+    long size();
+
+    /** Reads {@code length} bytes at {@code offset}; never-written ranges read as zeros. */
+    void read(long offset, byte[] target, int targetOffset, int length);
+
+    void write(long offset, byte[] source, int sourceOffset, int length, boolean fua);
+
+    /** Makes every acknowledged write durable. */
+    void flush();
+
+    /** Discards a range: it reads as zeros afterwards and stops occupying storage where whole blocks are freed. */
+    void trim(long offset, long length);
+
+    /** Flushes and releases the device (a disconnect is a flush, per NBD). */
+    @Override
+    void close();
+}
