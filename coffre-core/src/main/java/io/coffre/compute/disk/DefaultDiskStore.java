@@ -1,0 +1,303 @@
+package io.coffre.compute.disk;
+
+import io.coffre.arm.ArmException;
+import io.coffre.compute.disk.DiskMetadata.Kind;
+import io.coffre.compute.disk.DiskMetadata.MapRow;
+import io.coffre.store.BlobStore;
+import io.coffre.store.MetadataStore;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import java.util.stream.LongStream;
+
+/** {@link DiskStore} over a metadata store and a blob store; the devices it opens share one pool of flush workers. */
+final class DefaultDiskStore implements DiskStore {
+    /** Largest disk: 64 TiB, above any Azure managed disk. */
+    static final long MAX_SIZE_BYTES = 64L << 40;
+
+    /** Tunables; {@link #DEFAULTS} in production, smaller values in tests. */
+    record Settings(long bufferBytesPerDisk, int cachedBlocks, long uncommittedGraceMillis, int workers,
+                    LongSupplier wallClock) {
+    }
+
+    static final Settings DEFAULTS = new Settings(64L << 20, 8, 3_600_000L,
+            Math.max(2, Runtime.getRuntime().availableProcessors()), System::currentTimeMillis);
+
+    private final DiskMetadata metadata;
+    private final BlockObjects objects;
+    private final Reclaimer reclaimer;
+    private final DataKeyRing keys;
+    private final Settings settings;
+    private final ExecutorService workers;
+    /** Open disks and how many devices hold each; guarded by itself. */
+    private final Map<String, Shared> open = new HashMap<>();
+
+    private static final class Shared {
+        final WriteBackDevice device;
+        int holders;
+
+        Shared(WriteBackDevice device) {
+            this.device = device;
+        }
+    }
+
+    DefaultDiskStore(MetadataStore metadataStore, BlobStore blobs, DataKeyRing keys, SecureRandom random,
+                     Settings settings) {
+        this.metadata = new DiskMetadata(metadataStore);
+        this.objects = new BlockObjects(blobs, keys, random, settings.cachedBlocks());
+        this.reclaimer = new Reclaimer(metadata, objects, settings.wallClock(), settings.uncommittedGraceMillis());
+        this.keys = keys;
+        this.settings = settings;
+        AtomicInteger threads = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(settings.workers(), task -> {
+            Thread thread = new Thread(task, "coffre-disk-flush-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    @Override
+    public String create(long sizeBytes, DiskSource source) {
+        if (sizeBytes <= 0 || sizeBytes % SECTOR_BYTES != 0 || sizeBytes > MAX_SIZE_BYTES) {
+            throw ArmException.badRequest("InvalidDiskSize", "The disk size " + sizeBytes + " is not valid: use a "
+                    + "positive multiple of " + SECTOR_BYTES + " bytes up to " + MAX_SIZE_BYTES + " bytes.");
+        }
+        String diskId = UUID.randomUUID().toString();
+        if (source instanceof DiskSource.CopyOf copy) {
+            // a disk copied while open: what its writer acknowledged so far belongs in the copy
+            flushIfOpen(copy.sourceId());
+        }
+        UUID writeKeyId = keys.newKey(diskId);
+        metadata.inTransaction(h -> {
+            String sourceId = null;
+            if (source instanceof DiskSource.CopyOf copy) {
+                sourceId = copy.sourceId();
+                MapRow from = metadata.lockMap(h, sourceId).orElseThrow(() -> notFound(copy.sourceId()));
+                if (sizeBytes < from.sizeBytes()) {
+                    throw ArmException.badRequest("InvalidDiskSize", "A copy of " + from.id() + " needs at least its "
+                            + from.sizeBytes() + " bytes; " + sizeBytes + " were asked for.");
+                }
+            }
+            metadata.insertMap(h, new MapRow(diskId, Kind.DISK, sizeBytes, writeKeyId, sourceId), now());
+            if (sourceId != null) {
+                metadata.copyBlocks(h, sourceId, diskId);
+            }
+            return null;
+        });
+        return diskId;
+    }
+
+    @Override
+    public BlockDevice open(String diskId) {
+        synchronized (open) {
+            Shared shared = open.get(diskId);
+            if (shared == null) {
+                MapRow row = metadata.findMap(diskId).orElseThrow(() -> notFound(diskId));
+                if (row.kind() != Kind.DISK) {
+                    throw ArmException.conflict("NotADisk", diskId + " is a snapshot, which cannot be opened for "
+                            + "writing. Create a disk from it (a copy) and open that.");
+                }
+                shared = new Shared(new WriteBackDevice(diskId, row.sizeBytes(), row.writeKeyId(),
+                        metadata.blocks(diskId), metadata, objects, reclaimer, workers, settings.wallClock(),
+                        settings.bufferBytesPerDisk()));
+                open.put(diskId, shared);
+            }
+            shared.holders++;
+            return new Handle(shared.device);
+        }
+    }
+
+    @Override
+    public List<String> snapshot(List<String> diskIds) {
+        if (diskIds.isEmpty() || diskIds.stream().distinct().count() != diskIds.size()) {
+            throw ArmException.badRequest("InvalidSnapshotRequest", "Name each disk to snapshot once: " + diskIds);
+        }
+        List<WriteBackDevice> paused = new ArrayList<>();
+        synchronized (open) {
+            diskIds.stream().map(open::get).filter(Objects::nonNull).forEach(s -> paused.add(s.device));
+        }
+        // in id order, so two concurrent multi-disk snapshots take the write gates in the same order
+        paused.sort(Comparator.comparing(WriteBackDevice::diskId));
+        List<WriteBackDevice> pausedSoFar = new ArrayList<>();
+        try {
+            for (WriteBackDevice device : paused) {
+                device.pauseWritesAndFlush();
+                pausedSoFar.add(device);
+            }
+            return metadata.inTransaction(h -> {
+                List<String> snapshotIds = new ArrayList<>();
+                for (String diskId : diskIds) {
+                    MapRow disk = metadata.lockMap(h, diskId).orElseThrow(() -> notFound(diskId));
+                    if (disk.kind() != Kind.DISK) {
+                        throw ArmException.conflict("NotADisk", diskId + " is a snapshot; snapshot its disk instead,"
+                                + " or use it as it is.");
+                    }
+                    String snapshotId = UUID.randomUUID().toString();
+                    metadata.insertMap(h, new MapRow(snapshotId, Kind.SNAPSHOT, disk.sizeBytes(), null, diskId),
+                            now());
+                    metadata.copyBlocks(h, diskId, snapshotId);
+                    snapshotIds.add(snapshotId);
+                }
+                return snapshotIds;
+            });
+        } finally {
+            pausedSoFar.forEach(WriteBackDevice::resumeWrites);
+        }
+    }
+
+    @Override
+    public long[] changedBlocks(String fromId, String toId) {
+        return metadata.inTransaction(h -> {
+            metadata.findMap(h, fromId).orElseThrow(() -> notFound(fromId));
+            metadata.findMap(h, toId).orElseThrow(() -> notFound(toId));
+            Map<Long, String> from = new HashMap<>();
+            metadata.blockKeys(h, fromId).forEach(e -> from.put(e.getKey(), e.getValue()));
+            LongStream.Builder changed = LongStream.builder();
+            for (Map.Entry<Long, String> block : metadata.blockKeys(h, toId)) {
+                if (!block.getValue().equals(from.remove(block.getKey()))) {
+                    changed.add(block.getKey());
+                }
+            }
+            from.keySet().forEach(changed::add); // mapped before, sparse now
+            return changed.build().sorted().toArray();
+        });
+    }
+
+    @Override
+    public DiskInfo info(String id) {
+        return metadata.inTransaction(h -> {
+            MapRow row = metadata.findMap(h, id).orElseThrow(() -> notFound(id));
+            return new DiskInfo(row.id(), row.kind() == Kind.SNAPSHOT, row.sizeBytes(),
+                    Optional.ofNullable(row.writeKeyId()), metadata.dataKeyIds(h, id), metadata.blockCount(h, id));
+        });
+    }
+
+    @Override
+    public void delete(String id) {
+        List<String> released;
+        synchronized (open) {
+            if (open.containsKey(id)) {
+                throw ArmException.conflict("DiskInUse", "The disk " + id + " is open (attached or being "
+                        + "uploaded); close it before deleting it.");
+            }
+            released = metadata.inTransaction(h -> {
+                metadata.lockMap(h, id).orElseThrow(() -> notFound(id));
+                return metadata.deleteMap(h, id);
+            });
+        }
+        reclaimer.reclaimQuietly(released);
+    }
+
+    @Override
+    public int reclaim() {
+        return reclaimer.sweep();
+    }
+
+    @Override
+    public void close() {
+        List<Shared> devices;
+        synchronized (open) {
+            devices = new ArrayList<>(open.values());
+            open.clear();
+        }
+        try {
+            for (Shared shared : devices) {
+                shared.device.flush();
+            }
+        } finally {
+            workers.shutdown();
+        }
+    }
+
+    private void flushIfOpen(String diskId) {
+        Shared shared;
+        synchronized (open) {
+            shared = open.get(diskId);
+        }
+        if (shared != null) {
+            shared.device.flush();
+        }
+    }
+
+    /** Last holder out flushes and forgets the device; a flush failure keeps it open so the data is not dropped. */
+    private void release(WriteBackDevice device) {
+        device.flush();
+        synchronized (open) {
+            Shared shared = open.get(device.diskId());
+            if (shared != null && shared.device == device && --shared.holders == 0) {
+                open.remove(device.diskId());
+            }
+        }
+    }
+
+    private long now() {
+        return settings.wallClock().getAsLong();
+    }
+
+    private static ArmException notFound(String id) {
+        return ArmException.notFound("DiskNotFound", "There is no disk or snapshot " + id + ".");
+    }
+
+    /** What callers hold: one per {@link #open} call, sharing the disk's write-back buffer. */
+    private final class Handle implements BlockDevice {
+        private final WriteBackDevice device;
+        private volatile boolean closed;
+
+        Handle(WriteBackDevice device) {
+            this.device = device;
+        }
+
+        @Override
+        public long size() {
+            return device.size();
+        }
+
+        @Override
+        public void read(long offset, byte[] target, int targetOffset, int length) {
+            checkOpen();
+            device.read(offset, target, targetOffset, length);
+        }
+
+        @Override
+        public void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
+            checkOpen();
+            device.write(offset, source, sourceOffset, length, fua);
+        }
+
+        @Override
+        public void flush() {
+            checkOpen();
+            device.flush();
+        }
+
+        @Override
+        public void trim(long offset, long length) {
+            checkOpen();
+            device.trim(offset, length);
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                release(device);
+                closed = true;
+            }
+        }
+
+        private void checkOpen() {
+            if (closed) {
+                throw new IllegalStateException("the device of disk " + device.diskId() + " is closed");
+            }
+        }
+    }
+}

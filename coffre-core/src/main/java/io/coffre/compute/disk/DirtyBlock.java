@@ -1,0 +1,168 @@
+package io.coffre.compute.disk;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One block's buffered writes: the bytes written so far and the ranges they cover. Bytes outside the covered
+ * ranges are zero. The buffer is allocated on the first non-zero write, so trims and zero writes cost nothing.
+ * Not thread-safe: {@link WriteBackDevice} guards every instance.
+ */
+final class DirtyBlock {
+    private static final byte[] ZEROS = new byte[BlockFormat.BLOCK_BYTES];
+
+    private final int length;
+    private byte[] data;
+    /** start → end (exclusive); disjoint and never adjacent. */
+    private final TreeMap<Integer, Integer> covered = new TreeMap<>();
+
+    DirtyBlock(int length) {
+        this.length = length;
+    }
+
+    int allocatedBytes() {
+        return data == null ? 0 : length;
+    }
+
+    void write(int offset, byte[] source, int sourceOffset, int n) {
+        if (data == null) {
+            if (isZero(source, sourceOffset, n)) {
+                cover(offset, offset + n);
+                return;
+            }
+            data = new byte[length];
+        }
+        System.arraycopy(source, sourceOffset, data, offset, n);
+        cover(offset, offset + n);
+    }
+
+    void zero(int offset, int n) {
+        if (data != null) {
+            Arrays.fill(data, offset, offset + n, (byte) 0);
+        }
+        cover(offset, offset + n);
+    }
+
+    boolean covers(int offset, int n) {
+        Map.Entry<Integer, Integer> range = covered.floorEntry(offset);
+        return range != null && range.getValue() >= offset + n;
+    }
+
+    boolean isComplete() {
+        return covers(0, length);
+    }
+
+    /** Copies the covered parts of {@code [offset, offset + n)} into {@code target}, leaving the rest as it is. */
+    void overlay(int offset, byte[] target, int targetOffset, int n) {
+        int end = offset + n;
+        Integer first = covered.floorKey(offset);
+        for (Map.Entry<Integer, Integer> range : covered.tailMap(first == null ? offset : first, true).entrySet()) {
+            if (range.getKey() >= end) {
+                break;
+            }
+            int from = Math.max(range.getKey(), offset);
+            int to = Math.min(range.getValue(), end);
+            if (from < to) {
+                copyOut(from, target, targetOffset + from - offset, to - from);
+            }
+        }
+    }
+
+    /** Makes the block complete by filling what was not written from its stored content ({@code null}: zeros). */
+    void completeFrom(byte[] stored) {
+        if (stored != null && !isZero(stored, 0, stored.length)) {
+            if (data == null) {
+                data = new byte[length];
+            }
+            forEachGap(0, length, (from, to) -> {
+                if (from < stored.length) {
+                    System.arraycopy(stored, from, data, from, Math.min(to, stored.length) - from);
+                }
+            });
+        }
+        covered.clear();
+        covered.put(0, length);
+    }
+
+    /** Fills what this block has not written from an older buffered version of it: the newer writes win. */
+    void underlay(DirtyBlock older) {
+        for (Map.Entry<Integer, Integer> range : older.covered.entrySet()) {
+            forEachGap(range.getKey(), range.getValue(), (from, to) -> {
+                if (older.data != null) {
+                    if (data == null) {
+                        data = new byte[length];
+                    }
+                    System.arraycopy(older.data, from, data, from, to - from);
+                }
+            });
+            cover(range.getKey(), range.getValue());
+        }
+    }
+
+    /** The content of a complete block, or {@code null} if it is all zeros (and so is not stored). */
+    byte[] content() {
+        if (!isComplete()) {
+            throw new IllegalStateException("block is not complete");
+        }
+        return data == null || isZero(data, 0, length) ? null : data;
+    }
+
+    int length() {
+        return length;
+    }
+
+    private void copyOut(int from, byte[] target, int targetOffset, int n) {
+        if (data == null) {
+            Arrays.fill(target, targetOffset, targetOffset + n, (byte) 0);
+        } else {
+            System.arraycopy(data, from, target, targetOffset, n);
+        }
+    }
+
+    private void cover(int start, int end) {
+        Map.Entry<Integer, Integer> before = covered.floorEntry(start);
+        if (before != null && before.getValue() >= start) {
+            start = before.getKey();
+            end = Math.max(end, before.getValue());
+        }
+        for (Map.Entry<Integer, Integer> next = covered.ceilingEntry(start);
+             next != null && next.getKey() <= end; next = covered.ceilingEntry(start)) {
+            end = Math.max(end, next.getValue());
+            covered.remove(next.getKey());
+        }
+        covered.put(start, end);
+    }
+
+    private interface RangeAction {
+        void accept(int from, int to);
+    }
+
+    /** Calls {@code action} for every uncovered range inside {@code [start, end)}. */
+    private void forEachGap(int start, int end, RangeAction action) {
+        int position = start;
+        Integer first = covered.floorKey(start);
+        for (Map.Entry<Integer, Integer> range : covered.tailMap(first == null ? start : first, true).entrySet()) {
+            if (range.getKey() >= end) {
+                break;
+            }
+            if (range.getKey() > position) {
+                action.accept(position, range.getKey());
+            }
+            position = Math.max(position, range.getValue());
+        }
+        if (position < end) {
+            action.accept(position, end);
+        }
+    }
+
+    static boolean isZero(byte[] bytes, int offset, int n) {
+        for (int done = 0; done < n; done += ZEROS.length) {
+            int chunk = Math.min(ZEROS.length, n - done);
+            if (!Arrays.equals(bytes, offset + done, offset + done + chunk, ZEROS, 0, chunk)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

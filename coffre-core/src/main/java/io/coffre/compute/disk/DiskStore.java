@@ -1,0 +1,63 @@
+package io.coffre.compute.disk;
+
+import java.util.List;
+
+/**
+ * Encrypted disks and their snapshots over a metadata store and a blob store.
+ *
+ * <p>A disk is a sequence of {@value #BLOCK_BYTES}-byte blocks. Each written block is a new immutable object
+ * encrypted under a data key; the disk's block map names each block's object and its SHA-256, which reads verify.
+ * Blocks never written or written all-zero are not stored. A snapshot is a frozen copy of a block map, so snapshots
+ * are incremental by construction and {@link #changedBlocks} is a comparison of two maps. A disk created as a copy
+ * shares the source's objects and keys and writes its own blocks under a fresh key of its own.
+ *
+ * <p>Disks and snapshots share one id space. Errors are {@link io.coffre.arm.ArmException}s with stable codes:
+ * {@code InvalidDiskSize}, {@code InvalidRange} (400), {@code DiskNotFound} (404), {@code DiskInUse}, {@code
+ * NotADisk}, {@link DiskKeyUnavailableException#CODE} (409) and {@link BlockIntegrityException#CODE} (500).
+ */
+public interface DiskStore extends AutoCloseable {
+    int BLOCK_BYTES = BlockFormat.BLOCK_BYTES;
+    /** Disk sizes are whole sectors. */
+    int SECTOR_BYTES = 512;
+
+    /**
+     * Creates a disk of {@code sizeBytes} (a positive multiple of {@value #SECTOR_BYTES}) and returns its id. A copy
+     * may be larger than its source (the added space reads as zeros), never smaller.
+     */
+    String create(long sizeBytes, DiskSource source);
+
+    /**
+     * The disk as a block device with a write-back buffer. Every device open on one disk in this process shares one
+     * buffer; closing a device flushes it. One process at a time should write a disk.
+     */
+    BlockDevice open(String diskId);
+
+    /** Freezes the disk's content, including every write acknowledged before the call, and returns the snapshot id. */
+    default String snapshot(String diskId) {
+        return snapshot(List.of(diskId)).get(0);
+    }
+
+    /**
+     * Snapshots several disks at one instant (crash-consistent across them): writes to them wait while their
+     * buffers are flushed and their maps copied in one transaction. Returns the snapshot ids in the given order.
+     */
+    List<String> snapshot(List<String> diskIds);
+
+    /** Indices of the blocks whose content differs between two disks or snapshots (as stored), ascending. */
+    long[] changedBlocks(String fromId, String toId);
+
+    DiskInfo info(String id);
+
+    /** Deletes a disk (not while open) or a snapshot; copies made of it keep their content. */
+    void delete(String id);
+
+    /**
+     * Deletes every block object no disk, snapshot or in-flight write references, and the leftovers of writes a
+     * crash interrupted. Returns how many objects it deleted. Safe to run while disks are written.
+     */
+    int reclaim();
+
+    /** Flushes and closes every open device. */
+    @Override
+    void close();
+}

@@ -1,0 +1,386 @@
+package io.coffre.compute.disk;
+
+import io.coffre.arm.ArmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The write-back layer of one open disk. Writes land in per-block buffers ({@link DirtyBlock}), so the many small
+ * writes an NBD client keeps in flight become one new object per block. A flush, requested or forced by a full
+ * buffer, turns the buffered blocks into objects and commits them:
+ * <ol>
+ *   <li>blocks written only in part are completed from their stored content (read-modify-write, once per flush);</li>
+ *   <li>the new objects are registered, encrypted and put, in parallel; each put is durable when it returns;</li>
+ *   <li>one metadata transaction points the block map at all of them (all-zero blocks lose their entry);</li>
+ *   <li>objects the map no longer refers to are reclaimed, if no snapshot or copy holds them.</li>
+ * </ol>
+ * A crash before step 3 commits leaves the previous map, whose objects are untouched: every block is old or new
+ * as a whole, and every earlier flush is intact. One write is always buffered in one step, so a flush takes all of
+ * it or none of it.
+ *
+ * <p>Layers, newest first: the blocks being written ({@code dirty}), those being flushed ({@code flushing}), the
+ * stored map. Reads merge them; a read that needs a stored block decrypts it outside the lock and retries if a
+ * flush committed meanwhile.
+ */
+final class WriteBackDevice {
+    private final String diskId;
+    private final long size;
+    private final UUID writeKeyId;
+    private final DiskMetadata metadata;
+    private final BlockObjects objects;
+    private final Reclaimer reclaimer;
+    private final ExecutorService workers;
+    private final LongSupplier wallClock;
+    private final long bufferBudget;
+
+    /** Guards the three layers and the counters below. */
+    private final Object lock = new Object();
+    private Map<Long, DirtyBlock> dirty = new HashMap<>();
+    private Map<Long, DirtyBlock> flushing = Map.of();
+    private final Map<Long, BlockRef> stored;
+    private long storedVersion;
+    private long bufferedBytes;
+
+    /** One flush at a time; it alone changes {@code stored}. */
+    private final ReentrantLock flushLock = new ReentrantLock();
+    /** Writes hold it shared; a crash-consistent snapshot holds it exclusively to stop time on this disk. */
+    private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
+
+    WriteBackDevice(String diskId, long size, UUID writeKeyId, Map<Long, BlockRef> stored, DiskMetadata metadata,
+                    BlockObjects objects, Reclaimer reclaimer, ExecutorService workers, LongSupplier wallClock,
+                    long bufferBudget) {
+        this.diskId = diskId;
+        this.size = size;
+        this.writeKeyId = writeKeyId;
+        this.stored = new HashMap<>(stored);
+        this.metadata = metadata;
+        this.objects = objects;
+        this.reclaimer = reclaimer;
+        this.workers = workers;
+        this.wallClock = wallClock;
+        this.bufferBudget = bufferBudget;
+    }
+
+    String diskId() {
+        return diskId;
+    }
+
+    long size() {
+        return size;
+    }
+
+    void read(long offset, byte[] target, int targetOffset, int length) {
+        Objects.checkFromIndexSize(targetOffset, length, target.length);
+        checkRange(offset, length);
+        forEachPiece(offset, length, (index, blockOffset, position, n) ->
+                readPiece(index, blockOffset, target, targetOffset + (int) position, n));
+    }
+
+    void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
+        Objects.checkFromIndexSize(sourceOffset, length, source.length);
+        checkRange(offset, length);
+        writeGate.readLock().lock();
+        try {
+            while (!tryBuffer(offset, source, sourceOffset, length)) {
+                flush();
+            }
+        } finally {
+            writeGate.readLock().unlock();
+        }
+        if (fua) {
+            flush();
+        }
+    }
+
+    void trim(long offset, long length) {
+        checkRange(offset, length);
+        writeGate.readLock().lock();
+        try {
+            synchronized (lock) {
+                forEachPiece(offset, length, (index, blockOffset, position, n) -> {
+                    int blockLength = blockLength(index);
+                    if (n == blockLength) {
+                        DirtyBlock replaced = dirty.put(index, new DirtyBlock(blockLength));
+                        if (replaced != null) {
+                            bufferedBytes -= replaced.allocatedBytes();
+                        }
+                        dirty.get(index).zero(0, blockLength);
+                    } else {
+                        dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength)).zero(blockOffset, n);
+                    }
+                });
+            }
+        } finally {
+            writeGate.readLock().unlock();
+        }
+    }
+
+    /** Makes every write acknowledged so far durable. */
+    void flush() {
+        flushLock.lock();
+        try {
+            Map<Long, DirtyBlock> batch;
+            synchronized (lock) {
+                if (dirty.isEmpty()) {
+                    return;
+                }
+                batch = dirty;
+                flushing = batch;
+                dirty = new HashMap<>();
+            }
+            persist(batch);
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Stops writes to this disk and flushes it; the caller must {@link #resumeWrites} on this thread. */
+    void pauseWritesAndFlush() {
+        writeGate.writeLock().lock();
+        try {
+            flush();
+        } catch (RuntimeException | Error e) {
+            writeGate.writeLock().unlock();
+            throw e;
+        }
+    }
+
+    void resumeWrites() {
+        writeGate.writeLock().unlock();
+    }
+
+    /** Buffers the whole write in one step, or returns false if the buffer must be flushed to make room. */
+    private boolean tryBuffer(long offset, byte[] source, int sourceOffset, int length) {
+        synchronized (lock) {
+            long[] needed = {0};
+            forEachPiece(offset, length, (index, blockOffset, position, n) -> {
+                DirtyBlock block = dirty.get(index);
+                if (block == null || block.allocatedBytes() == 0) {
+                    needed[0] += blockLength(index);
+                }
+            });
+            // an empty buffer takes any write, so a write larger than the budget still makes progress
+            if (bufferedBytes > 0 && bufferedBytes + needed[0] > bufferBudget) {
+                return false;
+            }
+            forEachPiece(offset, length, (index, blockOffset, position, n) -> {
+                DirtyBlock block = dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength(i)));
+                int before = block.allocatedBytes();
+                block.write(blockOffset, source, sourceOffset + (int) position, n);
+                bufferedBytes += block.allocatedBytes() - before;
+            });
+            return true;
+        }
+    }
+
+    private void readPiece(long index, int blockOffset, byte[] target, int targetOffset, int n) {
+        while (true) {
+            BlockRef ref;
+            long version;
+            synchronized (lock) {
+                DirtyBlock newest = dirty.get(index);
+                DirtyBlock older = flushing.get(index);
+                ref = stored.get(index);
+                boolean buffered = newest != null && newest.covers(blockOffset, n)
+                        || older != null && older.covers(blockOffset, n);
+                if (ref == null || buffered) {
+                    Arrays.fill(target, targetOffset, targetOffset + n, (byte) 0);
+                    overlayBuffered(index, blockOffset, target, targetOffset, n);
+                    return;
+                }
+                version = storedVersion;
+            }
+            byte[] base = objects.read(diskId, index, ref);
+            synchronized (lock) {
+                if (version != storedVersion) {
+                    continue; // a flush committed while we decrypted: start over from the new map
+                }
+                int fromBase = Math.max(0, Math.min(n, base.length - blockOffset));
+                System.arraycopy(base, blockOffset, target, targetOffset, fromBase);
+                Arrays.fill(target, targetOffset + fromBase, targetOffset + n, (byte) 0);
+                overlayBuffered(index, blockOffset, target, targetOffset, n);
+                return;
+            }
+        }
+    }
+
+    private void overlayBuffered(long index, int blockOffset, byte[] target, int targetOffset, int n) {
+        DirtyBlock older = flushing.get(index);
+        if (older != null) {
+            older.overlay(blockOffset, target, targetOffset, n);
+        }
+        DirtyBlock newest = dirty.get(index);
+        if (newest != null) {
+            newest.overlay(blockOffset, target, targetOffset, n);
+        }
+    }
+
+    private void persist(Map<Long, DirtyBlock> batch) {
+        List<String> written = new ArrayList<>();
+        Map<Long, BlockRef> changes = new HashMap<>();
+        try {
+            Map<Long, byte[]> contents = new ConcurrentHashMap<>();
+            inParallel(batch.keySet(), index -> {
+                byte[] content = complete(index, batch.get(index));
+                if (content != null) {
+                    contents.put(index, content);
+                }
+            });
+            Map<Long, UUID> writeIds = new HashMap<>();
+            for (long index : batch.keySet()) {
+                if (contents.containsKey(index)) {
+                    writeIds.put(index, objects.newWriteId());
+                } else if (stored.containsKey(index)) {
+                    changes.put(index, null); // zeroed: the entry goes, the block is sparse again
+                }
+            }
+            writeIds.values().forEach(id -> written.add(BlockRef.blobKey(id)));
+            metadata.registerObjects(written, wallClock.getAsLong());
+            Map<Long, BlockRef> refs = new ConcurrentHashMap<>();
+            inParallel(writeIds.keySet(), index -> refs.put(index, objects.put(writeKeyId, writeIds.get(index), index,
+                    contents.get(index), batch.get(index).length())));
+            changes.putAll(refs);
+            if (!changes.isEmpty()) {
+                metadata.inTransaction(h -> {
+                    if (metadata.lockMap(h, diskId).isEmpty()) {
+                        throw ArmException.notFound("DiskNotFound", "The disk " + diskId + " was deleted while "
+                                + "open; its unflushed writes are lost.");
+                    }
+                    metadata.applyChanges(h, diskId, changes);
+                    return null;
+                });
+            }
+        } catch (RuntimeException | Error e) {
+            synchronized (lock) {
+                for (Map.Entry<Long, DirtyBlock> block : batch.entrySet()) {
+                    DirtyBlock newer = dirty.putIfAbsent(block.getKey(), block.getValue());
+                    if (newer != null) {
+                        newer.underlay(block.getValue());
+                    }
+                }
+                flushing = Map.of();
+                recountBuffered();
+            }
+            reclaimer.discardQuietly(written);
+            throw e;
+        }
+        List<String> replaced = new ArrayList<>();
+        synchronized (lock) {
+            for (Map.Entry<Long, BlockRef> change : changes.entrySet()) {
+                BlockRef old = change.getValue() == null ? stored.remove(change.getKey())
+                        : stored.put(change.getKey(), change.getValue());
+                if (old != null) {
+                    replaced.add(old.blobKey());
+                }
+            }
+            storedVersion++;
+            flushing = Map.of();
+            recountBuffered();
+        }
+        reclaimer.reclaimQuietly(replaced);
+    }
+
+    /**
+     * Read-modify-write of a block written in part (the rest comes from its stored content, read once), then its
+     * content: {@code null} when all zero. Writers never touch a block being flushed, so only this thread changes it.
+     */
+    private byte[] complete(long index, DirtyBlock block) {
+        BlockRef ref;
+        synchronized (lock) {
+            ref = block.isComplete() ? null : stored.get(index);
+            if (ref == null) {
+                block.completeFrom(null);
+            }
+        }
+        if (ref != null) {
+            // only this flush changes the stored map, so the content read here stays current
+            byte[] base = objects.read(diskId, index, ref);
+            synchronized (lock) {
+                block.completeFrom(base);
+                recountBuffered();
+            }
+        }
+        return block.content();
+    }
+
+    private void recountBuffered() {
+        long total = 0;
+        for (DirtyBlock block : dirty.values()) {
+            total += block.allocatedBytes();
+        }
+        for (DirtyBlock block : flushing.values()) {
+            total += block.allocatedBytes();
+        }
+        bufferedBytes = total;
+    }
+
+    /** Runs a task per block on the workers and waits for all of them; the first failure is rethrown. */
+    private void inParallel(Collection<Long> indices, LongConsumer task) {
+        List<Future<?>> running = new ArrayList<>();
+        for (long index : indices) {
+            running.add(workers.submit(() -> task.accept(index)));
+        }
+        Throwable failure = null;
+        for (Future<?> future : running) {
+            try {
+                future.get();
+            } catch (ExecutionException e) {
+                failure = failure == null ? e.getCause() : failure;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("flush of disk " + diskId + " interrupted", failure);
+        }
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+            throw ArmException.badRequest("InvalidRange", "The range of " + length + " bytes at offset " + offset
+                    + " is outside the disk, which has " + size + " bytes. Use offsets and lengths within it.");
+        }
+    }
+
+    private int blockLength(long index) {
+        return (int) Math.min(BlockFormat.BLOCK_BYTES, size - index * BlockFormat.BLOCK_BYTES);
+    }
+
+    private interface PieceAction {
+        void accept(long index, int blockOffset, long position, int n);
+    }
+
+    /** Splits {@code [offset, offset + length)} at block boundaries; {@code position} is relative to offset. */
+    private static void forEachPiece(long offset, long length, PieceAction action) {
+        long position = 0;
+        while (position < length) {
+            long at = offset + position;
+            long index = at / BlockFormat.BLOCK_BYTES;
+            int blockOffset = (int) (at % BlockFormat.BLOCK_BYTES);
+            int n = (int) Math.min(length - position, BlockFormat.BLOCK_BYTES - blockOffset);
+            action.accept(index, blockOffset, position, n);
+            position += n;
+        }
+    }
+}
