@@ -89,12 +89,13 @@ final class DiskFixture implements AutoCloseable {
     }
 
     /**
-     * {@link MetadataStores#h2}'s database, plus NON_KEYWORDS=VALUE until main's V2 migration stops naming a column
-     * {@code value} (renamed on the identity branch); then this becomes {@code MetadataStores.h2(dir)}.
+     * {@link MetadataStores#h2}'s database (same URL options), plus NON_KEYWORDS=VALUE until main's V2 migration
+     * stops naming a column {@code value} (renamed on the identity branch); then this becomes
+     * {@code MetadataStores.h2(dir)}.
      */
     static MetadataStore h2(Path dir) {
         return MetadataStores.jdbc("jdbc:h2:file:" + dir.toAbsolutePath().resolve("coffre")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;NON_KEYWORDS=VALUE", "sa", "");
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;NON_KEYWORDS=VALUE", "sa", "");
     }
 
     @Override

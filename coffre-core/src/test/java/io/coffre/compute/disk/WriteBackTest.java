@@ -1,0 +1,195 @@
+package io.coffre.compute.disk;
+
+import static io.coffre.compute.disk.BlockFormat.BLOCK_BYTES;
+import static io.coffre.compute.disk.DiskStoreTest.pattern;
+import static io.coffre.compute.disk.DiskStoreTest.read;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class WriteBackTest {
+    private static final int NBD_WRITE = 256 << 10;
+
+    @TempDir
+    Path dir;
+    private DiskFixture fixture;
+
+    @AfterEach
+    void closeFixture() {
+        fixture.close();
+    }
+
+    @Test
+    void manySmallWritesInFlightBecomeOneObjectPerBlock() throws Exception {
+        fixture = new DiskFixture(dir);
+        String disk = fixture.store.create(8L * BLOCK_BYTES, DiskSource.empty());
+        byte[] image = pattern(30, 8 * BLOCK_BYTES);
+        List<Integer> offsets = new ArrayList<>();
+        for (int offset = 0; offset < image.length; offset += NBD_WRITE) {
+            offsets.add(offset);
+        }
+        Collections.shuffle(offsets, new Random(30));
+        ExecutorService clients = Executors.newFixedThreadPool(16);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            List<Future<?>> inFlight = new ArrayList<>();
+            for (int offset : offsets) {
+                inFlight.add(clients.submit(() -> device.write(offset, image, offset, NBD_WRITE, false)));
+            }
+            for (Future<?> write : inFlight) {
+                write.get();
+            }
+            assertThat(fixture.blobs.puts).hasValue(0);
+            device.flush();
+            assertThat(fixture.blobs.puts).as("one object per block, not per write").hasValue(8);
+        } finally {
+            clients.shutdown();
+        }
+        assertThat(readThroughAnotherStore(disk, 0, image.length)).isEqualTo(image);
+    }
+
+    @Test
+    void aBlockWrittenInPartIsReadOnceAndRewrittenOnce() {
+        fixture = new DiskFixture(dir);
+        String disk = fixture.store.create(2L * BLOCK_BYTES, DiskSource.empty());
+        byte[] expected = pattern(31, BLOCK_BYTES);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, expected, 0, BLOCK_BYTES, true);
+        }
+        fixture.reopen();
+        int getsBefore = fixture.blobs.gets.get();
+        int putsBefore = fixture.blobs.puts.get();
+        try (BlockDevice device = fixture.store.open(disk)) {
+            for (int offset : new int[] {512, 70_000, BLOCK_BYTES - 4096}) {
+                byte[] patch = pattern(offset, 4096);
+                device.write(offset, patch, 0, patch.length, false);
+                System.arraycopy(patch, 0, expected, offset, patch.length);
+            }
+            device.flush();
+        }
+        assertThat(fixture.blobs.gets.get() - getsBefore).as("stored block read once").isEqualTo(1);
+        assertThat(fixture.blobs.puts.get() - putsBefore).as("block rewritten once").isEqualTo(1);
+        assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).isEqualTo(expected);
+    }
+
+    @Test
+    void aFullBufferIsFlushedEarlyAndNothingIsLost() {
+        fixture = new DiskFixture(dir, new TestKeyRing(), DiskFixture.SMALL_BUFFER);
+        String disk = fixture.store.create(5L * BLOCK_BYTES, DiskSource.empty());
+        byte[] image = pattern(32, 5 * BLOCK_BYTES);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            for (int block = 0; block < 5; block++) {
+                device.write((long) block * BLOCK_BYTES, image, block * BLOCK_BYTES, BLOCK_BYTES, false);
+            }
+            // a budget of two blocks: blocks 0-1 and 2-3 went out when the next block needed room
+            assertThat(fixture.store.info(disk).storedBlocks()).isEqualTo(4);
+            assertThat(read(device, 0, image.length)).isEqualTo(image);
+        }
+        assertThat(readThroughAnotherStore(disk, 0, image.length)).isEqualTo(image);
+    }
+
+    @Test
+    void onlyFlushAndFuaMakeWritesVisibleToAnotherProcess() {
+        fixture = new DiskFixture(dir);
+        String disk = fixture.store.create(4L * BLOCK_BYTES, DiskSource.empty());
+        byte[] first = pattern(33, 10_000);
+        byte[] second = pattern(34, 10_000);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, first, 0, first.length, false);
+            assertThat(readThroughAnotherStore(disk, 0, first.length)).containsOnly(0);
+            device.write(3L * BLOCK_BYTES, second, 0, second.length, true);
+            assertThat(readThroughAnotherStore(disk, 0, first.length)).isEqualTo(first);
+            assertThat(readThroughAnotherStore(disk, 3L * BLOCK_BYTES, second.length)).isEqualTo(second);
+            device.write(5, second, 0, 10, false);
+            device.flush();
+            assertThat(readThroughAnotherStore(disk, 5, 10)).isEqualTo(Arrays.copyOf(second, 10));
+        }
+    }
+
+    /**
+     * Threads own interleaved 96 KiB stripes (some straddle block boundaries) and write, trim, flush and read them
+     * concurrently; every block is shared by several threads and a buffer smaller than the disk forces flushes
+     * mid-stream, besides those of a flusher thread and of FUA writes. Each
+     * thread's reads must show its own last writes, and the end state must be every thread's model at once.
+     */
+    @Test
+    @Timeout(120)
+    void concurrentWritersSharingBlocksEachSeeTheirOwnWrites() throws Exception {
+        fixture = new DiskFixture(dir, new TestKeyRing(), 3L * BLOCK_BYTES);
+        int threads = 6;
+        int stripe = 96 << 10;
+        long size = 4L * BLOCK_BYTES;
+        int stripes = (int) (size / stripe);
+        String disk = fixture.store.create(size, DiskSource.empty());
+        byte[][] models = new byte[stripes][stripe];
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            List<Future<?>> running = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int owner = t;
+                running.add(pool.submit(() -> {
+                    Random random = new Random(owner);
+                    for (int op = 0; op < 40; op++) {
+                        int s = owner + threads * random.nextInt((stripes - owner + threads - 1) / threads);
+                        long base = (long) s * stripe;
+                        int from = random.nextInt(stripe);
+                        int n = 1 + random.nextInt(stripe - from);
+                        int kind = random.nextInt(10);
+                        if (kind < 6) {
+                            byte[] data = pattern(random.nextLong(), n);
+                            device.write(base + from, data, 0, n, random.nextInt(50) == 0);
+                            System.arraycopy(data, 0, models[s], from, n);
+                        } else if (kind < 7) {
+                            device.trim(base + from, n);
+                            Arrays.fill(models[s], from, from + n, (byte) 0);
+                        } else {
+                            assertThat(read(device, base + from, n)).as("thread %d stripe %d", owner, s)
+                                    .isEqualTo(Arrays.copyOfRange(models[s], from, from + n));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            Future<?> flusher = pool.submit(() -> {
+                while (!stop.get()) {
+                    device.flush();
+                    Thread.sleep(100);
+                }
+                return null;
+            });
+            for (Future<?> thread : running) {
+                thread.get(100, TimeUnit.SECONDS);
+            }
+            stop.set(true);
+            flusher.get();
+        } finally {
+            pool.shutdownNow();
+        }
+        byte[] stored = readThroughAnotherStore(disk, 0, (int) size);
+        for (int s = 0; s < stripes; s++) {
+            assertThat(Arrays.copyOfRange(stored, s * stripe, (s + 1) * stripe)).as("stripe %d", s)
+                    .isEqualTo(models[s]);
+        }
+        assertThat(Arrays.copyOfRange(stored, stripes * stripe, (int) size)).containsOnly(0);
+    }
+
+    private byte[] readThroughAnotherStore(String disk, long offset, int length) {
+        try (DefaultDiskStore other = fixture.secondStore(); BlockDevice device = other.open(disk)) {
+            return read(device, offset, length);
+        }
+    }
+}
