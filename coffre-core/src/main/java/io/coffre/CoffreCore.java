@@ -1,5 +1,7 @@
 package io.coffre;
 
+import io.coffre.attestation.AttestationService;
+import io.coffre.attestation.Attestations;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -34,6 +36,7 @@ public final class CoffreCore implements AutoCloseable {
     private final MetadataStore metadata;
     private final BlobStore blobs;
     private final Identity identity;
+    private final AttestationService attestation;
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -58,6 +61,7 @@ public final class CoffreCore implements AutoCloseable {
         this.endpoints = endpoints;
         this.clock = clock;
         this.identity = Identities.open(metadata, masterKey.sealer(), endpoints, clock);
+        this.attestation = Attestations.open(metadata, masterKey.sealer(), endpoints, clock);
     }
 
     /** A token for every Coffre audience, so the CLI works out of the box; the secret only on first start. */
@@ -104,6 +108,10 @@ public final class CoffreCore implements AutoCloseable {
 
     public Identity identity() {
         return identity;
+    }
+
+    public AttestationService attestation() {
+        return attestation;
     }
 
     @Override
