@@ -1,5 +1,7 @@
 package io.coffre;
 
+import io.coffre.audit.AuditLog;
+import io.coffre.audit.AuditLogs;
 import io.coffre.store.BlobStore;
 import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStore;
@@ -16,6 +18,7 @@ public final class CoffreCore implements AutoCloseable {
     private final CoffreClock clock;
     private final MetadataStore metadata;
     private final BlobStore blobs;
+    private final AuditLog audit;
 
     public CoffreCore(Path dataDir, Endpoints endpoints, CoffreClock clock) {
         this(MetadataStores.h2(dataDir.resolve("db")), BlobStores.fileSystem(dataDir.resolve("blobs")), endpoints,
@@ -27,6 +30,7 @@ public final class CoffreCore implements AutoCloseable {
         this.blobs = blobs;
         this.endpoints = endpoints;
         this.clock = clock;
+        this.audit = AuditLogs.open(metadata, clock);
     }
 
     public Endpoints endpoints() {
@@ -43,6 +47,10 @@ public final class CoffreCore implements AutoCloseable {
 
     public BlobStore blobs() {
         return blobs;
+    }
+
+    public AuditLog audit() {
+        return audit;
     }
 
     @Override
