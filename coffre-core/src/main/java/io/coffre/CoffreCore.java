@@ -2,6 +2,8 @@ package io.coffre;
 
 import io.coffre.attestation.AttestationService;
 import io.coffre.attestation.Attestations;
+import io.coffre.audit.AuditLog;
+import io.coffre.audit.AuditLogs;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -37,6 +39,7 @@ public final class CoffreCore implements AutoCloseable {
     private final BlobStore blobs;
     private final Identity identity;
     private final AttestationService attestation;
+    private final AuditLog audit;
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -62,6 +65,7 @@ public final class CoffreCore implements AutoCloseable {
         this.clock = clock;
         this.identity = Identities.open(metadata, masterKey.sealer(), endpoints, clock);
         this.attestation = Attestations.open(metadata, masterKey.sealer(), endpoints, clock);
+        this.audit = AuditLogs.open(metadata, clock);
     }
 
     /** A token for every Coffre audience, so the CLI works out of the box; the secret only on first start. */
@@ -112,6 +116,10 @@ public final class CoffreCore implements AutoCloseable {
 
     public AttestationService attestation() {
         return attestation;
+    }
+
+    public AuditLog audit() {
+        return audit;
     }
 
     @Override
