@@ -47,7 +47,7 @@ public final class CoffreServer implements AutoCloseable {
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
         CoffreCore core = new CoffreCore(config.dataDir(), endpoints, clock);
         try {
-            List<RouteModule> modules = List.of(new HealthRoutes(core));
+            List<RouteModule> modules = List.of(new HealthRoutes(core), new AdminClockRoutes(core));
             Javalin app = Javalin.create(cfg -> {
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                 cfg.startup.showJavalinBanner = false;
@@ -75,6 +75,12 @@ public final class CoffreServer implements AutoCloseable {
                 modules.forEach(m -> m.register(cfg.routes));
             });
             app.start();
+            try {
+                ServerInfoFile.write(effective);
+            } catch (RuntimeException e) {
+                app.stop();
+                throw e;
+            }
             CoffreServer server = new CoffreServer(effective, core, app, tls);
             LOG.info("Coffre listening on https://{}:{} (data {})", config.bindHost(), port, config.dataDir());
             return server;
