@@ -8,7 +8,6 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
-import java.util.Map;
 
 /**
  * {@code GET /admin/clock} → {@code {"now","manual"}} and {@code POST /admin/clock/advance {"duration":"P1D"}} →
@@ -26,13 +25,14 @@ final class AdminClockRoutes implements RouteModule {
     public void register(RoutesConfig routes) {
         routes.get("/admin/clock", ctx -> {
             requireAdminCaller(ctx);
-            ctx.json(Map.of("now", core.clock().now().toString(), "manual", core.clock() instanceof ManualClock));
+            ctx.json(Json.object().put("now", core.clock().now().toString())
+                    .put("manual", core.clock() instanceof ManualClock));
         });
         routes.post("/admin/clock/advance", ctx -> {
             requireAdminCaller(ctx);
             ManualClock clock = manualClock();
             Duration by = parseDuration(Json.parse(ctx.body()).path("duration").asText(null));
-            ctx.json(Map.of("now", clock.advance(by).toString()));
+            ctx.json(Json.object().put("now", clock.advance(by).toString()));
         });
     }
 

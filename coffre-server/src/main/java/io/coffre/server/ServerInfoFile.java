@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * {@code {dataDir}/server.json}: how the CLI (and scripts) find a running server — its port, DNS suffix and bind
- * address — without being told. The TLS certificate to trust sits beside it ({@link TlsMaterial#CERT_FILE}).
+ * address — without being told. The TLS certificate to trust sits beside it ({@link TlsMaterial#CERT_FILE}); a
+ * certificate given with {@code --tls-cert} is copied there for the same reason.
  */
 public final class ServerInfoFile {
     public static final String FILE = "server.json";
@@ -25,6 +26,10 @@ public final class ServerInfoFile {
         Path temp = config.dataDir().resolve(FILE + ".tmp");
         try {
             Files.createDirectories(config.dataDir());
+            if (config.tlsCert() != null) {
+                Files.copy(config.tlsCert(), config.dataDir().resolve(TlsMaterial.CERT_FILE),
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
             Files.writeString(temp, Json.write(fields(config)), StandardCharsets.UTF_8);
             // Readers never see a half-written file.
             Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
