@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -227,17 +228,20 @@ final class CoffreHttp {
         String target = request.uri().getScheme() + "://" + request.uri().getAuthority();
         try {
             return client.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (ConnectException e) {
-            throw new CliError("Cannot reach the Coffre server at " + target + " (connection refused). Is "
-                    + "`coffre server` running with this data directory?", e);
-        } catch (SSLHandshakeException e) {
-            throw new CliError("TLS with " + target + " failed (" + e.getMessage() + "): the server's certificate "
-                    + "is not the one in the data directory's tls-cert.pem. Check --data-dir.", e);
         } catch (IOException e) {
-            if (rootCause(e) instanceof UnknownHostException) {
+            Throwable cause = rootCause(e);
+            if (cause instanceof UnknownHostException || cause instanceof UnresolvedAddressException) {
                 throw new CliError("Cannot resolve " + request.uri().getHost() + ": this process resolves names "
                         + "through " + HostsFile.PROPERTY + "=" + System.getProperty(HostsFile.PROPERTY)
                         + ", which does not list it.", e);
+            }
+            if (e instanceof SSLHandshakeException) {
+                throw new CliError("TLS with " + target + " failed (" + e.getMessage() + "): the server's "
+                        + "certificate is not the one in the data directory's tls-cert.pem. Check --data-dir.", e);
+            }
+            if (e instanceof ConnectException) {
+                throw new CliError("Cannot reach the Coffre server at " + target + " (connection refused). Is "
+                        + "`coffre server` running with this data directory?", e);
             }
             throw new CliError("Request to " + target + " failed: " + e, e);
         } catch (InterruptedException e) {
