@@ -102,7 +102,7 @@ final class CoffreHttp {
     }
 
     /** Sends and fails unless the status is one of {@code expected} (the SDKs are that strict on some calls). */
-    JsonNode send(String method, String url, JsonNode body, int... expected) {
+    JsonNode expect(String method, String url, JsonNode body, int... expected) {
         Response r = send(method, url, body);
         if (Arrays.stream(expected).noneMatch(s -> s == r.status())) {
             throw new ServerError(r.status(), "UnexpectedStatus", method + " " + url + " answered " + r.status()

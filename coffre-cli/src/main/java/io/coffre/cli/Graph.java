@@ -23,7 +23,7 @@ final class Graph {
 
     /** @return the new principal, with its one-time secret in {@code passwordCredentials[0].secretText} */
     JsonNode createServicePrincipal(String displayName) {
-        return http.send("POST", base, Json.object().put("displayName", displayName), 201);
+        return http.expect("POST", base, Json.object().put("displayName", displayName), 201);
     }
 
     /** @param id object id or app id */

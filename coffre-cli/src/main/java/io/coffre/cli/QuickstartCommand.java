@@ -33,7 +33,13 @@ final class QuickstartCommand extends CliCommand implements Callable<Integer> {
         // The in-process server binds sockets, so the names must be in place before it starts.
         HostsFile.install("127.0.0.1", Session.hostNames(config.dnsSuffix(), Set.of(QuickstartSteps.VAULT),
                 Set.of(QuickstartSteps.HSM)));
-        CoffreServer server = CoffreServer.start(config);
+        CoffreServer server;
+        try {
+            server = ServerCommand.start(config);
+        } catch (CliError e) {
+            deleteRecursively(dir);
+            throw e;
+        }
         try {
             out.println("Coffre quickstart: server on port " + server.port() + ", data directory " + dir);
             out.flush();

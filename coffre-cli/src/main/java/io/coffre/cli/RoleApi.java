@@ -71,7 +71,7 @@ final class RoleApi {
 
     /** Creates or updates a custom role; the Managed HSM SDK insists on 201. */
     JsonNode putDefinition(String scope, String name, JsonNode body) {
-        return http.send("PUT", url(scope, "roleDefinitions", name, null), body, 201);
+        return http.expect("PUT", url(scope, "roleDefinitions", name, null), body, 201);
     }
 
     JsonNode deleteDefinition(String scope, String name) {
@@ -115,7 +115,7 @@ final class RoleApi {
         ObjectNode body = Json.object();
         body.set("properties", properties);
         String url = url(scope, "roleAssignments", UUID.randomUUID().toString(), null);
-        return managedHsm ? http.send("PUT", url, body, 201) : http.send("PUT", url, body, 200, 201);
+        return managedHsm ? http.expect("PUT", url, body, 201) : http.expect("PUT", url, body, 200, 201);
     }
 
     /** Deletes an assignment as listed (at its own scope). */

@@ -46,7 +46,7 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
-        CoffreServer server = CoffreServer.start(config);
+        CoffreServer server = start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -57,6 +57,16 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
         root().out().flush();
         stopped.await();
         return 0;
+    }
+
+    /** Starts a server; a failure to start (port taken, unreadable key file...) is the user's to fix, not a bug. */
+    static CoffreServer start(ServerConfig config) {
+        try {
+            return CoffreServer.start(config);
+        } catch (RuntimeException e) {
+            throw new CliError("Cannot start the server on " + config.bindHost() + ":" + config.port() + " ("
+                    + config.dataDir() + "): " + e.getMessage(), e);
+        }
     }
 
     ServerConfig config() {
