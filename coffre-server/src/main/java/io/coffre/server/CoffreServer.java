@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class CoffreServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CoffreServer.class);
     static final String HOST_ATTRIBUTE = "coffre.host";
+    /** Set once a route has rendered its own ARM error, so the 404 fallback does not replace it. */
+    private static final String ERROR_RENDERED = "coffre.error-rendered";
 
     private final ServerConfig config;
     private final CoffreCore core;
@@ -49,7 +51,8 @@ public final class CoffreServer implements AutoCloseable {
         try {
             List<RouteModule> modules = List.of(new HealthRoutes(core), new IdentityRoutes(core),
                     new DirectoryRoutes(core), new AttestationRoutes(core), new ResourceManagerRoutes(core),
-                    new AuthorizationRoutes(core), new OperationRoutes(core));
+                    new AuthorizationRoutes(core), new OperationRoutes(core), new AdminClockRoutes(core),
+                    new AdminAuditRoutes(core));
             Javalin app = Javalin.create(cfg -> {
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                 cfg.startup.showJavalinBanner = false;
@@ -69,8 +72,7 @@ public final class CoffreServer implements AutoCloseable {
                             "Coffre hit an internal error; the server log has the details."));
                 });
                 cfg.routes.error(404, ctx -> {
-                    String type = ctx.res().getContentType();
-                    if (type == null || !type.startsWith("application/json")) {
+                    if (ctx.attribute(ERROR_RENDERED) == null) {
                         renderError(ctx, ArmException.notFound("NotFound",
                                 "No resource or operation at " + ctx.method() + " " + ctx.path() + "."));
                     }
@@ -80,6 +82,12 @@ public final class CoffreServer implements AutoCloseable {
                 modules.forEach(m -> m.register(cfg.routes));
             });
             app.start();
+            try {
+                ServerInfoFile.write(effective, core.identity());
+            } catch (RuntimeException e) {
+                app.stop();
+                throw e;
+            }
             CoffreServer server = new CoffreServer(effective, core, app, tls);
             LOG.info("Coffre listening on https://{}:{} (data {})", config.bindHost(), port, config.dataDir());
             return server;
@@ -94,6 +102,7 @@ public final class CoffreServer implements AutoCloseable {
     }
 
     static void renderError(Context ctx, ArmException e) {
+        ctx.attribute(ERROR_RENDERED, Boolean.TRUE);
         Map<String, Object> error = new java.util.LinkedHashMap<>();
         error.put("code", e.code());
         error.put("message", e.getMessage());

@@ -82,6 +82,15 @@ public final class TestServer implements AutoCloseable {
         return send(b);
     }
 
+    /** The administrator's token written to the data directory on first start (valid for every Coffre audience). */
+    public String adminToken() {
+        try {
+            return Files.readString(dataDir.resolve(io.coffre.CoffreCore.ADMIN_TOKEN_FILE)).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Trusts exactly the server's certificate. */
     public SSLContext sslContext() {
         try {
