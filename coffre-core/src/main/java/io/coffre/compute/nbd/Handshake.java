@@ -183,7 +183,7 @@ final class Handshake {
         for (int i = 0; i < requestCount; i++) {
             short info = data.getShort();
             blockSizeRequested |= info == Nbd.INFO_BLOCK_SIZE;
-            requested.add(info == Nbd.INFO_BLOCK_SIZE ? "BLOCK_SIZE" : Integer.toString(info & 0xffff));
+            requested.add(Nbd.infoName(info & 0xffff));
         }
         optionLog.add(optionName + "(" + name.get() + "," + requested + ")");
 
@@ -194,7 +194,7 @@ final class Handshake {
             return Optional.empty();
         }
         Export export = opened.get();
-        boolean keepOpen = false;
+        int alignment;
         try {
             long size = export.device().size();
             reply(option, Nbd.REP_INFO, ByteBuffer.allocate(12).putShort(Nbd.INFO_EXPORT).putLong(size)
@@ -204,16 +204,24 @@ final class Handshake {
                         .putInt(minimumBlockSize(size)).putInt(Nbd.PREFERRED_BLOCK_SIZE).putInt(Nbd.MAX_PAYLOAD)
                         .flip());
             }
-            ack(option);
-            keepOpen = option == Nbd.OPT_GO;
-            return keepOpen
-                    ? Optional.of(new Session(name.get(), export, blockSizeRequested ? minimumBlockSize(size) : 1))
-                    : Optional.empty();
-        } finally {
-            if (!keepOpen) {
-                export.device().close();
-            }
+            alignment = blockSizeRequested ? minimumBlockSize(size) : 1;
+        } catch (IOException | RuntimeException e) {
+            export.device().close();
+            throw e;
         }
+        if (option == Nbd.OPT_INFO) {
+            // Released before the ACK, so that a client never finds the export still held by a finished INFO.
+            export.device().close();
+            ack(option);
+            return Optional.empty();
+        }
+        try {
+            ack(option);
+        } catch (IOException e) {
+            export.device().close();
+            throw e;
+        }
+        return Optional.of(new Session(name.get(), export, alignment));
     }
 
     /** Sector alignment, unless the device size itself is not a multiple of a sector. */

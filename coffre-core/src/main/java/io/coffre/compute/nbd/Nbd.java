@@ -34,13 +34,11 @@ final class Nbd {
     static final int OPT_EXPORT_NAME = 1;
     static final int OPT_ABORT = 2;
     static final int OPT_LIST = 3;
-    static final int OPT_STARTTLS = 5;
     static final int OPT_INFO = 6;
     static final int OPT_GO = 7;
     static final int OPT_STRUCTURED_REPLY = 8;
     static final int OPT_LIST_META_CONTEXT = 9;
     static final int OPT_SET_META_CONTEXT = 10;
-    static final int OPT_EXTENDED_HEADERS = 11;
 
     static final int REP_ACK = 1;
     static final int REP_SERVER = 2;
@@ -51,8 +49,6 @@ final class Nbd {
     static final int REP_ERR_TOO_BIG = 0x80000009;
 
     static final short INFO_EXPORT = 0;
-    static final short INFO_NAME = 1;
-    static final short INFO_DESCRIPTION = 2;
     static final short INFO_BLOCK_SIZE = 3;
 
     static final short TX_HAS_FLAGS = 0x0001;
@@ -82,6 +78,7 @@ final class Nbd {
 
     private static final String[] OPTION_NAMES = {null, "EXPORT_NAME", "ABORT", "LIST", "PEEK_EXPORT", "STARTTLS",
         "INFO", "GO", "STRUCTURED_REPLY", "LIST_META_CONTEXT", "SET_META_CONTEXT", "EXTENDED_HEADERS"};
+    private static final String[] INFO_NAMES = {"EXPORT", "NAME", "DESCRIPTION", "BLOCK_SIZE"};
     private static final String[] COMMAND_NAMES = {"READ", "WRITE", "DISC", "FLUSH", "TRIM", "CACHE",
         "WRITE_ZEROES", "BLOCK_STATUS"};
 
@@ -90,6 +87,10 @@ final class Nbd {
 
     static String optionName(int option) {
         return option > 0 && option < OPTION_NAMES.length ? OPTION_NAMES[option] : "OPTION_" + option;
+    }
+
+    static String infoName(int info) {
+        return info >= 0 && info < INFO_NAMES.length ? INFO_NAMES[info] : "INFO_" + info;
     }
 
     static String commandName(int command) {
