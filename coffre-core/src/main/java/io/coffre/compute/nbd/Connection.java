@@ -104,31 +104,27 @@ final class Connection implements Runnable {
         long started = System.nanoTime();
         Handshake handshake = new Handshake(channel, trackingExports(), name);
         Session session = null;
-        String ending;
+        String ending = "failed";
         try {
-            Optional<Session> negotiated = handshake.negotiate();
-            if (negotiated.isPresent()) {
-                session = negotiated.get();
-                ending = transmit(session);
-            } else {
-                ending = "handshake ended without an export";
-            }
+            session = handshake.negotiate().orElse(null);
+            ending = session == null ? "handshake ended without an export" : transmit(session);
         } catch (IOException e) {
             ending = replyFailed ? "connection lost while replying" : stopping ? "stopped by the server"
                     : e instanceof EOFException ? "closed by the client" : "connection lost: " + e;
         } catch (RuntimeException e) {
             LOG.warn("nbd {}: unexpected failure; closing the connection", name, e);
             ending = "failed: " + e;
-        }
-        try {
-            if (session != null) {
-                awaitInFlight();
-                closeDevice(session);
-            }
         } finally {
-            closeChannel();
-            logSummary(session, handshake.optionLog(), ending, started);
-            finished.countDown();
+            try {
+                if (session != null) {
+                    awaitInFlight();
+                    closeDevice(session);
+                }
+            } finally {
+                closeChannel();
+                logSummary(session, handshake.optionLog(), ending, started);
+                finished.countDown();
+            }
         }
     }
 

@@ -92,6 +92,32 @@ class NbdRealClientsTest {
         Path out = dir.resolve("out.raw");
         run("qemu-img", "convert", "-f", "raw", "-O", "raw", uri("disk"), out.toString());
         assertThat(sha256(out)).isEqualTo(sha256(image));
+
+        // Again the other way round, with qemu-img writing out of order from 16 coroutines.
+        byte[] reversed = imageBytes();
+        for (int i = 0; i < SIZE / 2; i++) {
+            byte swap = reversed[i];
+            reversed[i] = reversed[SIZE - 1 - i];
+            reversed[SIZE - 1 - i] = swap;
+        }
+        Path second = dir.resolve("second.raw");
+        Files.write(second, reversed);
+        run("qemu-img", "convert", "-n", "-W", "-m", "16", "-f", "raw", "-O", "raw", second.toString(), uri("disk"));
+        Path secondOut = dir.resolve("second-out.raw");
+        run("nbdcopy", uri("disk"), secondOut.toString());
+        assertThat(sha256(secondOut)).isEqualTo(sha256(reversed));
+    }
+
+    @Test
+    void qemuIoInWritethroughModeSendsFuaWrites() throws Exception {
+        requireBinary("qemu-io", "qemu-utils");
+        MemoryBlockDevice disk = exports("disk", new MemoryBlockDevice(SIZE));
+
+        run("qemu-io", "-f", "raw", "-c", "write -P 0x5a 4096 4k", uri("disk"));
+        assertThat(disk.fuaWrites.get()).isPositive();
+        byte[] expected = new byte[4096];
+        Arrays.fill(expected, (byte) 0x5a);
+        assertThat(Arrays.copyOfRange(disk.durable(), 4096, 8192)).isEqualTo(expected);
     }
 
     @Test
