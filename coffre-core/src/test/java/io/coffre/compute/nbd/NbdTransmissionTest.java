@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -206,11 +207,14 @@ class NbdTransmissionTest {
                 super.read(offset, target, targetOffset, length);
             }
 
+            private final AtomicBoolean flushFailed = new AtomicBoolean();
+
             @Override
             public void flush() {
-                if (closes.get() == 0 && flushes.incrementAndGet() == 1) {
+                if (flushFailed.compareAndSet(false, true)) {
                     throw new IllegalStateException("simulated: the key is disabled");
                 }
+                super.flush();
             }
         };
         exports.add("failing", failing, false);
