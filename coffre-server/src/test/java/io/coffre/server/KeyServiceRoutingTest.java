@@ -362,7 +362,7 @@ class KeyServiceRoutingTest {
         JsonNode put = recorder.last();
         assertThat(put.path("op").asText()).isEqualTo("putStore");
         assertThat(put.at("/body/properties/accessPolicies/0/permissions/keys").toString())
-                .isEqualTo("[\"get\",\"wrapkey\"]");
+                .isEqualTo("[\"get\",\"wrapKey\"]");
         HttpResponse<String> bad = send("PUT", MGMT, RG + "/vaults/kv1/accessPolicies/merge" + ARM_V, token, policy);
         assertThat(bad.statusCode()).isEqualTo(400);
     }

@@ -55,9 +55,10 @@ final class RecordingKeyService {
             if (name.equals("skipToken")) {
                 skipToken = (String) arg;
             }
-            if (method.getName().startsWith("get") && arg instanceof String text && text.startsWith("missing")) {
+            String named = arg instanceof KeyService.Store s ? s.name() : arg instanceof String text ? text : "";
+            if (method.getName().startsWith("get") && named.startsWith("missing")) {
                 calls.add(call);
-                throw ArmException.notFound("NotFound", "'" + text + "' does not exist.");
+                throw ArmException.notFound("NotFound", "'" + named + "' does not exist.");
             }
         }
         calls.add(call);
