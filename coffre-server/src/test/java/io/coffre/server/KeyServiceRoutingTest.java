@@ -58,16 +58,7 @@ class KeyServiceRoutingTest {
     }
 
     static HttpResponse<String> send(String method, String host, String pathAndQuery, String bearer, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(host) + pathAndQuery))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        if (bearer != null) {
-            b.header("Authorization", "Bearer " + bearer);
-        }
-        return server.send(b);
+        return server.send(method, host, pathAndQuery, bearer, body);
     }
 
     static JsonNode json(HttpResponse<String> r) {

@@ -95,6 +95,20 @@ public final class TestServer implements AutoCloseable {
         return send(b);
     }
 
+    /** Any method; a non-null {@code body} is sent as JSON, a null one as no body at all (as the SDKs' first try). */
+    public HttpResponse<String> send(String method, String host, String pathAndQuery, String bearer, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(host) + pathAndQuery))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        return send(b);
+    }
+
     /** Trusts exactly the server's certificate. */
     public SSLContext sslContext() {
         try {
