@@ -1,32 +1,89 @@
 package io.coffre;
 
+import io.coffre.identity.Identities;
+import io.coffre.identity.Identity;
+import io.coffre.json.Json;
+import io.coffre.seal.MasterKey;
 import io.coffre.store.BlobStore;
 import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStore;
 import io.coffre.store.MetadataStores;
 import io.coffre.time.CoffreClock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Everything Coffre is, without HTTP: the storage seams, the clock and the capabilities built on them. The server,
  * the benchmarks and in-process tests all start from here.
  */
 public final class CoffreCore implements AutoCloseable {
+    public static final String ADMIN_TOKEN_FILE = "admin-token";
+    public static final String ADMIN_CREDENTIALS_FILE = "admin-credentials.json";
+    private static final Duration ADMIN_TOKEN_LIFETIME = Duration.ofDays(3650);
+
     private final Endpoints endpoints;
     private final CoffreClock clock;
     private final MetadataStore metadata;
     private final BlobStore blobs;
+    private final Identity identity;
 
-    public CoffreCore(Path dataDir, Endpoints endpoints, CoffreClock clock) {
-        this(MetadataStores.h2(dataDir.resolve("db")), BlobStores.fileSystem(dataDir.resolve("blobs")), endpoints,
-                clock);
+    /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
+    public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
+        MasterKey masterKey = MasterKey.resolve(masterKeyFile, dataDir);
+        MetadataStore metadata = MetadataStores.h2(dataDir.resolve("db"));
+        CoffreCore core;
+        try {
+            core = new CoffreCore(metadata, BlobStores.fileSystem(dataDir.resolve("blobs")), masterKey, endpoints,
+                    clock);
+        } catch (RuntimeException e) {
+            metadata.close();
+            throw e;
+        }
+        core.writeAdminFiles(dataDir);
+        return core;
     }
 
-    public CoffreCore(MetadataStore metadata, BlobStore blobs, Endpoints endpoints, CoffreClock clock) {
+    public CoffreCore(MetadataStore metadata, BlobStore blobs, MasterKey masterKey, Endpoints endpoints,
+                      CoffreClock clock) {
         this.metadata = metadata;
         this.blobs = blobs;
         this.endpoints = endpoints;
         this.clock = clock;
+        this.identity = Identities.open(metadata, masterKey.sealer(), endpoints, clock);
+    }
+
+    /** A token for every Coffre audience, so the CLI works out of the box; the secret only on first start. */
+    private void writeAdminFiles(Path dataDir) {
+        Identities.newAdminSecret(identity).ifPresent(secret -> {
+            Map<String, String> credentials = new LinkedHashMap<>();
+            credentials.put("tenantId", identity.tenantId());
+            credentials.put("clientId", identity.admin().appId());
+            credentials.put("clientSecret", secret);
+            credentials.put("objectId", identity.admin().objectId());
+            writePrivate(dataDir.resolve(ADMIN_CREDENTIALS_FILE), Json.write(credentials));
+        });
+        String token = identity.issueToken(identity.admin(), List.of(endpoints.managementResource(),
+                endpoints.vaultResource(), endpoints.managedHsmResource(), endpoints.graphResource()),
+                ADMIN_TOKEN_LIFETIME);
+        writePrivate(dataDir.resolve(ADMIN_TOKEN_FILE), token);
+    }
+
+    private static void writePrivate(Path file, String content) {
+        try {
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
     }
 
     public Endpoints endpoints() {
@@ -43,6 +100,10 @@ public final class CoffreCore implements AutoCloseable {
 
     public BlobStore blobs() {
         return blobs;
+    }
+
+    public Identity identity() {
+        return identity;
     }
 
     @Override

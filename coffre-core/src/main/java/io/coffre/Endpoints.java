@@ -26,6 +26,11 @@ public record Endpoints(String dnsSuffix, int port) {
         return "https://managedhsm." + dnsSuffix;
     }
 
+    /** Audience of directory (Graph-shaped) tokens; served on the management host. */
+    public String graphResource() {
+        return "https://graph." + dnsSuffix;
+    }
+
     /** Audience of management-plane (ARM) tokens. */
     public String managementResource() {
         return "https://management." + dnsSuffix + "/";

@@ -45,7 +45,7 @@ public final class CoffreServer implements AutoCloseable {
         int port = config.port() == 0 ? FreePort.find(config.bindHost()) : config.port();
         ServerConfig effective = config.withPort(port);
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
-        CoffreCore core = new CoffreCore(config.dataDir(), endpoints, clock);
+        CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock);
         try {
             List<RouteModule> modules = List.of(new HealthRoutes(core));
             Javalin app = Javalin.create(cfg -> {
@@ -55,8 +55,11 @@ public final class CoffreServer implements AutoCloseable {
                 cfg.router.treatMultipleSlashesAsSingleSlash = true;
                 cfg.router.caseInsensitiveRoutes = true;
                 cfg.jetty.addConnector((server, http) -> httpsConnector(server, http, tls, effective));
-                cfg.routes.before(ctx -> ctx.attribute(HOST_ATTRIBUTE,
-                        RequestHost.classify(ctx.header("Host"), config.dnsSuffix())));
+                Authn authn = new Authn(core.identity(), endpoints);
+                cfg.routes.before(ctx -> {
+                    ctx.attribute(HOST_ATTRIBUTE, RequestHost.classify(ctx.header("Host"), config.dnsSuffix()));
+                    ctx.attribute(Authn.AUTHN_ATTRIBUTE, authn);
+                });
                 cfg.routes.exception(ArmException.class, (e, ctx) -> renderError(ctx, e));
                 cfg.routes.exception(Exception.class, (e, ctx) -> {
                     LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
