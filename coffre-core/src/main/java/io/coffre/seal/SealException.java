@@ -1,8 +1,15 @@
 package io.coffre.seal;
 
-/** A sealed value failed to open: altered, truncated, or moved from where it belongs. */
+/**
+ * A sealed value that cannot be opened: tampered with, truncated, of an unknown format, sealed under another key or
+ * for another context. Callers treat it as corruption of the stored row, never as a user error.
+ */
 public final class SealException extends RuntimeException {
-    public SealException(String message) {
+    SealException(String message) {
         super(message);
+    }
+
+    SealException(String message, Throwable cause) {
+        super(message, cause);
     }
 }

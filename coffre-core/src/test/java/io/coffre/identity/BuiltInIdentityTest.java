@@ -68,7 +68,8 @@ class BuiltInIdentityTest {
         Map<String, Object> subscription = metadata.withHandle(h -> h.createQuery(
                 "SELECT tenant_id, display_name FROM subscriptions WHERE subscription_id = :s")
                 .bind("s", identity.defaultSubscriptionId()).mapToMap().one());
-        assertThat(subscription).containsEntry("tenant_id", identity.tenantId()).containsEntry("display_name", "Coffre");
+        assertThat(subscription).containsEntry("tenant_id", identity.tenantId())
+                .containsEntry("display_name", "Coffre");
         assertThat(identity.find(Directory.BACKUP_MANAGEMENT_SERVICE_APP_ID)).get()
                 .extracting(Principal::displayName).isEqualTo("Backup Management Service");
         assertThat(identity.find(Directory.CVM_ORCHESTRATOR_APP_ID)).get()
