@@ -46,7 +46,8 @@ public final class CoffreServer implements AutoCloseable {
     /** The capabilities' HTTP surfaces, one line each. */
     private static List<RouteModule> modules(CoffreCore core) {
         return List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core),
-                new AttestationRoutes(core));
+                new AttestationRoutes(core), new ResourceManagerRoutes(core), new AuthorizationRoutes(core),
+                new OperationRoutes(core));
     }
 
     /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */
