@@ -47,7 +47,9 @@ public final class CoffreServer implements AutoCloseable {
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
         CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock);
         try {
-            List<RouteModule> modules = List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core), new AttestationRoutes(core));
+            List<RouteModule> modules = List.of(new HealthRoutes(core), new IdentityRoutes(core),
+                    new DirectoryRoutes(core), new AttestationRoutes(core), new ResourceManagerRoutes(core),
+                    new AuthorizationRoutes(core), new OperationRoutes(core));
             Javalin app = Javalin.create(cfg -> {
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                 cfg.startup.showJavalinBanner = false;
