@@ -16,6 +16,7 @@ import io.coffre.Endpoints;
 import io.coffre.arm.ArmException;
 import io.coffre.seal.Sealer;
 import io.coffre.store.MetadataStore;
+import io.coffre.store.StoreConflictException;
 import io.coffre.time.CoffreClock;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +62,16 @@ final class BuiltInIdentity implements Identity {
         this.metadata = metadata;
         this.endpoints = endpoints;
         this.clock = clock;
-        Bootstrap boot = metadata.inTransaction(h -> bootstrap(h, sealer));
+        // Generate the key outside the transaction: it takes a while, and a concurrent first start (another node
+        // on the same database) would otherwise wait on our locks; whichever commits first wins.
+        Bootstrap boot = metadata.withHandle(h -> load(h, sealer)).orElseGet(() -> {
+            RSAKey key = newSigningKey();
+            try {
+                return metadata.inTransaction(h -> create(h, sealer, key));
+            } catch (StoreConflictException e) {
+                return metadata.withHandle(h -> load(h, sealer)).orElseThrow(() -> e);
+            }
+        });
         this.tenantId = boot.tenantId;
         this.subscriptionId = boot.subscriptionId;
         this.signingKey = boot.signingKey;
@@ -73,16 +83,18 @@ final class BuiltInIdentity implements Identity {
                              String newAdminSecret) {
     }
 
-    private Bootstrap bootstrap(Handle h, Sealer sealer) {
-        Optional<String> existing = setting(h, "tenant_id");
-        if (existing.isPresent()) {
+    private static Optional<Bootstrap> load(Handle h, Sealer sealer) {
+        return setting(h, "tenant_id").map(tenant -> {
             String kid = setting(h, "signing_kid").orElseThrow();
             byte[] sealed = h.createQuery("SELECT sealed FROM signing_keys WHERE kid = :kid").bind("kid", kid)
                     .mapTo(byte[].class).one();
             RSAKey key = parseKey(new String(sealer.open(sealed, signingContext(kid)), StandardCharsets.UTF_8));
-            return new Bootstrap(existing.get(), setting(h, "subscription_id").orElseThrow(),
+            return new Bootstrap(tenant, setting(h, "subscription_id").orElseThrow(),
                     setting(h, "admin_object_id").orElseThrow(), key, null);
-        }
+        });
+    }
+
+    private Bootstrap create(Handle h, Sealer sealer, RSAKey key) {
         String tenant = UUID.randomUUID().toString();
         String subscription = UUID.randomUUID().toString();
         long now = clock.now().toEpochMilli();
@@ -99,13 +111,6 @@ final class BuiltInIdentity implements Identity {
                 Principal.Type.ServicePrincipal, true, now, tenant);
         insertPrincipal(h, CVM_ORCHESTRATOR_APP_ID, "Confidential VM Orchestrator",
                 Principal.Type.ServicePrincipal, true, now, tenant);
-        RSAKey key;
-        try {
-            key = new RSAKeyGenerator(2048).keyID(UUID.randomUUID().toString().replace("-", ""))
-                    .keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.RS256).generate();
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
         h.createUpdate("INSERT INTO signing_keys (kid, sealed, created_at) VALUES (:kid, :sealed, :now)")
                 .bind("kid", key.getKeyID())
                 .bind("sealed", sealer.seal(key.toJSONString().getBytes(StandardCharsets.UTF_8),
@@ -113,6 +118,15 @@ final class BuiltInIdentity implements Identity {
                 .bind("now", now).execute();
         putSetting(h, "signing_kid", key.getKeyID());
         return new Bootstrap(tenant, subscription, adminSp.objectId(), key, secret);
+    }
+
+    private static RSAKey newSigningKey() {
+        try {
+            return new RSAKeyGenerator(2048).keyID(UUID.randomUUID().toString().replace("-", ""))
+                    .keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.RS256).generate();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] signingContext(String kid) {
@@ -165,8 +179,8 @@ final class BuiltInIdentity implements Identity {
 
     @Override
     public List<Principal> list(String displayName) {
-        return metadata.withHandle(h -> h.createQuery("SELECT * FROM principals WHERE :name IS NULL OR display_name = :name"
-                        + " ORDER BY display_name, object_id")
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM principals"
+                        + " WHERE :name IS NULL OR display_name = :name ORDER BY display_name, object_id")
                 .bind("name", displayName)
                 .map((rs, ctx) -> toPrincipal(rs)).list());
     }

@@ -29,10 +29,18 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -269,6 +277,31 @@ class AttestationServiceTest {
         MasterKey other = MasterKey.generate(dir.resolve("other.key"));
         assertThatThrownBy(() -> Attestations.open(metadata, other.sealer(), ENDPOINTS, clock))
                 .isInstanceOf(io.coffre.seal.SealException.class);
+    }
+
+    @Test
+    void concurrentFirstStartsAgreeOnOneSigningKey() throws Exception {
+        try (MetadataStore shared = MetadataStores.h2(dir.resolve("race"))) {
+            CountDownLatch go = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<String>> published = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    published.add(pool.submit(() -> {
+                        go.await();
+                        return Attestations.open(shared, masterKey.sealer(), ENDPOINTS, clock).jwks();
+                    }));
+                }
+                go.countDown();
+                Set<String> keys = new HashSet<>();
+                for (Future<String> f : published) {
+                    keys.add(f.get(60, TimeUnit.SECONDS));
+                }
+                assertThat(keys).hasSize(1);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     /** The service's own key, read back from the store, to mint tokens the API would never issue. */

@@ -19,9 +19,17 @@ import io.coffre.time.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,6 +107,36 @@ class BuiltInIdentityTest {
         assertThat(again.clientCredentials(tenant, admin.appId(), adminSecret, VAULT + "/.default").accessToken())
                 .isNotBlank();
         assertThat(again.list(null)).hasSize(4);
+    }
+
+    @Test
+    void concurrentFirstStartsAgreeOnOneDirectory() throws Exception {
+        try (MetadataStore shared = MetadataStores.h2(dir.resolve("race"))) {
+            int nodes = 4;
+            CountDownLatch go = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(nodes);
+            try {
+                List<Future<Identity>> started = new ArrayList<>();
+                for (int i = 0; i < nodes; i++) {
+                    started.add(pool.submit(() -> {
+                        go.await();
+                        return Identities.open(shared, masterKey.sealer(), ENDPOINTS, clock);
+                    }));
+                }
+                go.countDown();
+                Set<String> tenants = new HashSet<>();
+                int creators = 0;
+                for (Future<Identity> f : started) {
+                    Identity node = f.get(60, TimeUnit.SECONDS);
+                    tenants.add(node.tenantId() + "/" + node.admin().objectId() + "/" + node.jwks());
+                    creators += Identities.newAdminSecret(node).isPresent() ? 1 : 0;
+                }
+                assertThat(tenants).hasSize(1);
+                assertThat(creators).isEqualTo(1);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     @Test

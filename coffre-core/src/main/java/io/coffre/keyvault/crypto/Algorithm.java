@@ -141,21 +141,21 @@ enum Algorithm {
      * BadParameter that names the algorithm, the key and the algorithms that would work.
      */
     static Algorithm resolve(String alg, Operation operation, KeyMaterial key) {
-        String subject = operation.wire() + " with " + article(key) + " key";
+        String purpose = operation.wire() + " with " + article(key) + " key";
         if (alg == null || alg.isBlank()) {
-            throw CryptoErrors.badParameter("The algorithm (alg) is required; " + subject + " accepts: "
-                    + usable(operation, key) + ".");
+            throw CryptoErrors.badParameter("The algorithm (alg) is required to " + purpose + "; "
+                    + advice(operation, key));
         }
         Algorithm found = Arrays.stream(values()).filter(a -> a.wire.equalsIgnoreCase(alg)).findFirst()
-                .orElseThrow(() -> CryptoErrors.badParameter("The algorithm '" + alg + "' is not supported; "
-                        + subject + " accepts: " + usable(operation, key) + "."));
+                .orElseThrow(() -> CryptoErrors.badParameter("The algorithm '" + alg + "' is not supported; to "
+                        + purpose + " " + advice(operation, key)));
         if (!found.kind.keyTypes.test(key.type()) || !found.kind.operations.contains(operation)) {
-            throw CryptoErrors.badParameter("The algorithm '" + found.wire + "' cannot " + subject + "; it accepts: "
-                    + usable(operation, key) + ".");
+            throw CryptoErrors.badParameter("The algorithm '" + found.wire + "' cannot " + purpose + "; "
+                    + advice(operation, key));
         }
         String mismatch = found.keyMismatch(key);
         if (mismatch != null) {
-            throw CryptoErrors.badParameter(mismatch + "; " + subject + " accepts: " + usable(operation, key) + ".");
+            throw CryptoErrors.badParameter(mismatch + "; to " + purpose + " " + advice(operation, key));
         }
         return found;
     }
@@ -173,13 +173,14 @@ enum Algorithm {
         return null;
     }
 
-    private static String usable(Operation operation, KeyMaterial key) {
+    /** "use one of: ..." listing the algorithms that would work with this key, or why none does. */
+    private static String advice(Operation operation, KeyMaterial key) {
         String names = Arrays.stream(values())
                 .filter(a -> a.kind.keyTypes.test(key.type()) && a.kind.operations.contains(operation))
                 .filter(a -> a.keyMismatch(key) == null)
                 .map(Algorithm::wire).collect(Collectors.joining(", "));
-        return names.isEmpty() ? "no algorithm (" + key.type().wire() + " keys cannot " + operation.wire() + ")"
-                : names;
+        return names.isEmpty() ? key.type().wire() + " keys cannot " + operation.wire() + "."
+                : "use one of: " + names + ".";
     }
 
     /** "an RSA-HSM 2048-bit", "an EC P-256", "an oct-HSM 256-bit": every key type starts with a vowel sound. */
