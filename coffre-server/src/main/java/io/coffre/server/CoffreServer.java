@@ -47,7 +47,10 @@ public final class CoffreServer implements AutoCloseable {
     private static List<RouteModule> modules(CoffreCore core) {
         return List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core),
                 new AttestationRoutes(core), new ResourceManagerRoutes(core), new AuthorizationRoutes(core),
-                new OperationRoutes(core));
+                new OperationRoutes(core),
+                new KeyVaultDataRoutes(core.keyService()),
+                new ManagedHsmRbacRoutes(core.keyService()),
+                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
     }
 
     /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */

@@ -1,14 +1,11 @@
 package io.coffre.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService;
 import io.javalin.http.Context;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -84,43 +81,18 @@ record KeyServiceCall(Context ctx, Principal caller, KeyService.Store store) {
 
     /** {@code maxresults}: 1..25, default 25, as the service enforces. */
     int maxResults() {
-        String text = ctx.queryParam("maxresults");
-        if (text == null || text.isBlank()) {
-            return MAX_PAGE;
-        }
-        try {
-            int n = Integer.parseInt(text.trim());
-            if (n >= 1 && n <= MAX_PAGE) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below with the allowed range
-        }
-        throw ArmException.badRequest("BadParameter",
-                "maxresults must be an integer from 1 to " + MAX_PAGE + " (got '" + text + "').");
+        return Paging.pageSize(ctx, "maxresults", MAX_PAGE, MAX_PAGE);
     }
 
     String skipToken() {
-        return ctx.queryParam("$skiptoken");
+        return ctx.queryParam(Paging.SKIP_TOKEN);
     }
 
     /**
      * {@code {"value":[...],"nextLink":...}}; the next link is absolute on the host and port the client used, since
-     * the SDKs follow it verbatim and the key ids they already hold name that same authority.
+     * the SDKs follow it verbatim.
      */
     void renderPage(KeyService.Page page) {
-        ObjectNode body = Json.object();
-        body.putArray("value").addAll(page.value());
-        if (page.nextSkipToken() == null) {
-            body.putNull("nextLink");
-        } else {
-            body.put("nextLink", "https://" + ctx.host() + ctx.path() + "?api-version=" + encode(apiVersion(ctx))
-                    + "&maxresults=" + maxResults() + "&$skiptoken=" + encode(page.nextSkipToken()));
-        }
-        ctx.json(body);
-    }
-
-    private static String encode(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+        Paging.render(ctx, page.value(), page.nextSkipToken(), Paging.SKIP_TOKEN);
     }
 }

@@ -3,6 +3,7 @@ package io.coffre.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
+import io.coffre.arm.AsyncOperations;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService;
@@ -10,7 +11,6 @@ import io.coffre.keyvault.KeyService.Store;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Microsoft.KeyVault on the management host: vaults and managed HSMs (PUT/GET/PATCH/DELETE, lists, soft-deleted
@@ -21,7 +21,7 @@ final class KeyVaultArmRoutes implements RouteModule {
     private static final String SUBSCRIPTION = "/subscriptions/{subscriptionId}";
     private static final String PROVIDER = "/providers/Microsoft.KeyVault";
     private static final String GROUP = SUBSCRIPTION + "/resourceGroups/{resourceGroupName}";
-    private static final Pattern API_VERSION = Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?");
+    private static final int PAGE_SIZE = 1000;
 
     /** The two store types, their ARM collection names and the name of their soft-deleted collection. */
     private enum StoreType {
@@ -50,9 +50,11 @@ final class KeyVaultArmRoutes implements RouteModule {
     }
 
     private final KeyService keys;
+    private final AsyncOperations operations;
 
-    KeyVaultArmRoutes(KeyService keys) {
+    KeyVaultArmRoutes(KeyService keys, AsyncOperations operations) {
         this.keys = keys;
+        this.operations = operations;
     }
 
     @Override
@@ -78,9 +80,14 @@ final class KeyVaultArmRoutes implements RouteModule {
             Principal caller = begin(ctx);
             JsonNode body = body(ctx);
             Store store = type.store(ctx.pathParam("name"));
-            boolean exists = exists(caller, ctx, store);
+            int status = exists(caller, ctx, store) ? 200 : 201;
             ObjectNode resource = keys.putStore(caller, subscription(ctx), group(ctx), store, body);
-            respondProvisioned(ctx, exists ? 200 : 201, resource);
+            if (type == StoreType.MANAGED_HSMS) {
+                respondAsync(ctx, resource, "write", status, Json.write(resource));
+            } else {
+                ctx.status(status);
+            }
+            ctx.json(resource);
         });
         routes.get(item, ctx -> {
             Principal caller = begin(ctx);
@@ -95,8 +102,12 @@ final class KeyVaultArmRoutes implements RouteModule {
         });
         routes.delete(item, ctx -> {
             Principal caller = begin(ctx);
-            keys.deleteStore(caller, subscription(ctx), group(ctx), type.store(ctx.pathParam("name")));
-            respondDeleted(ctx);
+            Store store = type.store(ctx.pathParam("name"));
+            ObjectNode resource = keys.getStore(caller, subscription(ctx), group(ctx), store);
+            keys.deleteStore(caller, subscription(ctx), group(ctx), store);
+            if (type == StoreType.MANAGED_HSMS) {
+                respondAsync(ctx, resource, "delete", 202, null);
+            }
         });
         routes.get(GROUP + PROVIDER + "/" + type.collection, ctx -> {
             Principal caller = begin(ctx);
@@ -131,25 +142,9 @@ final class KeyVaultArmRoutes implements RouteModule {
         });
     }
 
-    /** Authenticates (management audience), then checks the api-version; the body is read only after both. */
+    /** Management host, then the caller (management audience), then the api-version; the body only after. */
     private static Principal begin(Context ctx) {
-        if (CoffreServer.host(ctx).kind() != RequestHost.Kind.MANAGEMENT) {
-            throw ArmException.notFound("NotFound", "No resource or operation at " + ctx.method() + " "
-                    + ctx.path() + " on this host; Microsoft.KeyVault is served on the management host.");
-        }
-        Principal caller = Authn.principal(ctx);
-        requireApiVersion(ctx);
-        return caller;
-    }
-
-    // Until the arm branch's ApiVersions lands: presence and shape only.
-    private static void requireApiVersion(Context ctx) {
-        String version = ctx.queryParam("api-version");
-        if (version == null || !API_VERSION.matcher(version).matches()) {
-            throw ArmException.badRequest(version == null ? "MissingApiVersionParameter" : "InvalidApiVersionParameter",
-                    "The api-version query parameter is " + (version == null ? "missing" : "'" + version + "'")
-                            + "; Microsoft.KeyVault needs a version such as 2022-07-01 or 2023-07-01.");
-        }
+        return ArmRequest.begin(ctx, ApiVersions.KEY_VAULT).caller();
     }
 
     private static JsonNode body(Context ctx) {
@@ -188,19 +183,19 @@ final class KeyVaultArmRoutes implements RouteModule {
                 .anyMatch(s -> name.equalsIgnoreCase(s.path("name").asText()));
     }
 
-    // Until the arm branch's Lro lands: the store is provisioned synchronously, so the PUT completes at once.
-    private static void respondProvisioned(Context ctx, int status, ObjectNode resource) {
-        ctx.status(status).json(resource);
+    /**
+     * Managed HSM PUT and DELETE are long-running in Azure and clients poll them. Coffre provisions at once, so the
+     * answer carries the polling headers of an operation that has already succeeded.
+     */
+    private void respondAsync(Context ctx, ObjectNode resource, String verb, int status, String result) {
+        AsyncOperations.Operation op = operations.start(resource.path("id").asText(),
+                StoreType.MANAGED_HSMS.resourceType + "/" + verb);
+        operations.succeed(op.id(), result);
+        Lro.accepted(ctx, op, resource.path("location").asText(), status);
     }
 
-    private static void respondDeleted(Context ctx) {
-        ctx.status(200);
-    }
-
-    // Until the arm branch's Paging lands: the key service returns whole lists.
+    /** The key service returns whole lists; ARM clients follow nextLink when lists are long. */
     private static void renderList(Context ctx, List<ObjectNode> items) {
-        ObjectNode body = Json.object();
-        body.putArray("value").addAll(items);
-        ctx.json(body);
+        Paging.renderPage(ctx, items, "$top", PAGE_SIZE, PAGE_SIZE);
     }
 }

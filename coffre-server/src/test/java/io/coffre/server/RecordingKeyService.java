@@ -62,6 +62,14 @@ final class RecordingKeyService {
             }
         }
         calls.add(call);
+        if (call.has("resourceGroup") && call.has("store")) {
+            // What an ARM resource carries and the async-operation answers need.
+            String[] store = call.path("store").asText().split(":");
+            call.put("id", "/subscriptions/" + call.path("subscriptionId").asText() + "/resourceGroups/"
+                    + call.path("resourceGroup").asText() + "/providers/Microsoft.KeyVault/"
+                    + (store[0].equals("VAULT") ? "vaults/" : "managedHSMs/") + store[1]);
+            call.put("location", "uaenorth");
+        }
         Class<?> type = method.getReturnType();
         if (type == ObjectNode.class) {
             return call;
