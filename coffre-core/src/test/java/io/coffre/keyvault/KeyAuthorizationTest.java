@@ -71,6 +71,7 @@ class KeyAuthorizationTest {
                 new Call("update", () -> f.keys.updateKey(app, vault, "k1", null, json("{}"))),
                 new Call("delete", () -> f.keys.deleteKey(app, vault, "k1")),
                 new Call("backup", () -> f.keys.backupKey(app, vault, "k1")),
+                new Call("restore", () -> f.keys.restoreKey(app, vault, json("{\"value\":\"AAAA\"}"))),
                 new Call("rotate", () -> f.keys.rotateKey(app, vault, "k1")),
                 new Call("getrotationpolicy", () -> f.keys.getRotationPolicy(app, vault, "k1")),
                 new Call("setrotationpolicy", () -> f.keys.putRotationPolicy(app, vault, "k1", json("{}"))),

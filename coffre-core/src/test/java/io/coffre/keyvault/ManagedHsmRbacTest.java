@@ -68,7 +68,13 @@ class ManagedHsmRbacTest {
         assertThat(assigned.path("properties").path("scope").asText()).isEqualTo("/keys/cvm-key");
 
         assertThat(f.keys.getKey(bms, hsm, "cvm-key", null).path("key").path("kty").asText()).isEqualTo("RSA-HSM");
-        assertThat(f.keys.backupKey(bms, hsm, "cvm-key").path("value").asText()).isNotEmpty();
+        ObjectNode backup = f.keys.backupKey(bms, hsm, "cvm-key");
+        assertThat(backup.path("value").asText()).isNotEmpty();
+        f.keys.deleteKey(f.admin, hsm, "cvm-key");
+        f.keys.purgeDeletedKey(f.admin, hsm, "cvm-key");
+        assertThat(f.rejectsWithoutWriting(() -> f.keys.restoreKey(bms, hsm, backup), 403, "Forbidden").getMessage())
+                .contains("Microsoft.KeyVault/managedHsm/keys/restore/action").contains("Scope: '/keys/cvm-key'");
+        f.keys.restoreKey(f.admin, hsm, backup);
 
         ArmException wrap = f.rejectsWithoutWriting(() -> f.keys.keyOperation(bms, hsm, "cvm-key", null, "wrapkey",
                 json(WRAP)), 403, "Forbidden");
