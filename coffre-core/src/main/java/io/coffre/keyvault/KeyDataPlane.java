@@ -50,8 +50,10 @@ final class KeyDataPlane {
         KeyType type = KeyRequests.createType(store, params);
         KeyRequests.VersionSettings settings = KeyRequests.versionSettings(store, params, type,
                 params.get("key_ops"), KeyOperations.defaultKeyOps(type));
+        // The Java SDK (4.10) sends "public_exponent":0 when the caller set none; Azure takes that as the default.
+        Integer exponent = KeyRequests.optionalInt(params, "public_exponent");
         KeyMaterial material = KeyMaterial.generate(type, KeyRequests.optionalInt(params, "key_size"),
-                KeyRequests.optionalText(params, "crv"), KeyRequests.optionalInt(params, "public_exponent"));
+                KeyRequests.optionalText(params, "crv"), exponent == null || exponent == 0 ? null : exponent);
         KeyVersionWriter.Written written = writer.add(store, name, material, settings, null).orElseThrow();
         return bundles.bundle(store, written.key(), written.version());
     }
