@@ -1,5 +1,7 @@
 package io.coffre.arm;
 
+import io.coffre.store.MetadataStore;
+import io.coffre.store.StoreConflictException;
 import java.util.Locale;
 import org.jdbi.v3.core.Handle;
 
@@ -22,6 +24,18 @@ final class ArmChecks {
                 .bind("s", subscription).bind("rg", resourceGroup.toLowerCase(Locale.ROOT))
                 .mapTo(String.class).findOne()
                 .orElseThrow(() -> resourceGroupNotFound(resourceGroup));
+    }
+
+    /**
+     * Runs an insert-or-update transaction, once more if a concurrent writer inserted the same key first: the
+     * second run sees that row and updates it, as the losing PUT would have had it come second.
+     */
+    static <R> R upsert(MetadataStore metadata, MetadataStore.Work<R> work) {
+        try {
+            return metadata.inTransaction(work);
+        } catch (StoreConflictException e) {
+            return metadata.inTransaction(work);
+        }
     }
 
     static ArmException subscriptionNotFound(String subscriptionId) {

@@ -23,7 +23,7 @@ final class JdbcResourceIndex implements ResourceIndex {
         if (!rid.type().equalsIgnoreCase(type)) {
             throw new IllegalArgumentException("type " + type + " does not match id " + id + " (" + rid.type() + ")");
         }
-        metadata.inTransaction(h -> {
+        ArmChecks.upsert(metadata, h -> {
             String subscription = ArmChecks.requireSubscription(h, rid.subscriptionId());
             String group = rid.resourceGroup() == null ? null
                     : ArmChecks.requireResourceGroup(h, subscription, rid.resourceGroup());

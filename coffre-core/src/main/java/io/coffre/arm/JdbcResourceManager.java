@@ -67,7 +67,7 @@ final class JdbcResourceManager implements ResourceManager {
         String canonicalLocation = Locations.normalize(location);
         Map<String, String> checkedTags = Tags.validate(tags);
         String tagsJson = Json.write(Tags.toJson(checkedTags));
-        return metadata.inTransaction(h -> {
+        return ArmChecks.upsert(metadata, h -> {
             Optional<ResourceGroup> existing = findGroup(h, s.subscriptionId(), name);
             if (existing.isPresent()) {
                 if (!existing.get().location().equals(canonicalLocation)) {

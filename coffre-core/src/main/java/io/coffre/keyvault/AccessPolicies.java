@@ -6,10 +6,8 @@ import io.coffre.arm.ArmException;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /** Key Vault access policies: validation of the ARM property and the permission check of the data plane. */
@@ -17,8 +15,8 @@ final class AccessPolicies {
     static final String ALL = "all";
     /** Every key permission an access policy may list, in Key Vault's spelling; compared case-insensitively. */
     static final List<String> KEY_PERMISSIONS = Stream.concat(
-                    Arrays.stream(KeyPermission.values()).map(KeyPermission::accessPolicyPermission), Stream.of(ALL))
-            .collect(Collectors.toCollection(LinkedHashSet::new)).stream().toList();
+            Arrays.stream(KeyPermission.values()).map(KeyPermission::accessPolicyPermission), Stream.of(ALL))
+            .distinct().toList();
 
     private AccessPolicies() {
     }

@@ -246,6 +246,11 @@ final class AuditedKeyService implements KeyService {
         scheduler.close();
     }
 
+    /** The timed work of this instance (one per node), for tests that run it from several threads at once. */
+    KeyScheduler scheduler() {
+        return scheduler;
+    }
+
     // ---- helpers ----
 
     /** Local RBAC lives in managed HSMs; a vault's data plane has no role API. */

@@ -167,7 +167,7 @@ final class KeyCrypto {
                 "release_policy.data"));
         policy.evaluate((String) claims.get("iss"), claims).ifPresent(reason -> {
             throw ArmException.forbidden("AccessDenied", "Target environment attestation statement does not satisfy"
-                    + " the key's release policy: " + reason + ".");
+                    + " the key's release policy: " + (reason.endsWith(".") ? reason : reason + "."));
         });
         byte[] wrapped = SecureKeyRelease.wrap(target.material(), SecureKeyRelease.runtimeKey(claims), enc);
         String kid = bundles.versionId(target.store(), target.key(), v);

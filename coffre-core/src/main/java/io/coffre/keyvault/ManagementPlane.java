@@ -377,7 +377,7 @@ final class ManagementPlane {
         return settings;
     }
 
-    private ObjectNode hsmPassThrough(JsonNode properties, StoreRecord current) {
+    private static ObjectNode hsmPassThrough(JsonNode properties, StoreRecord current) {
         if (current != null) {
             // The initial administrators are a creation-time grant; later changes go through local RBAC.
             return current.settings();

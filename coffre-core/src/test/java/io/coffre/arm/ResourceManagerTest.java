@@ -8,7 +8,13 @@ import io.coffre.TestCores;
 import io.coffre.authorization.BuiltInRoles;
 import io.coffre.identity.Principal;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +67,37 @@ class ResourceManagerTest {
                 });
         assertThatThrownBy(() -> rm.deleteResourceGroup(admin, sub, "rg1")).isInstanceOfSatisfying(ArmException.class,
                 e -> assertThat(e.code()).isEqualTo("ResourceGroupNotFound"));
+    }
+
+    @Test
+    void concurrentPutsOfOneGroupOrResourceAllSucceedAndCreateItOnce() throws Exception {
+        int writers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            for (int round = 0; round < 20; round++) {
+                String group = "raced" + round;
+                String vault = "/subscriptions/" + sub + "/resourceGroups/" + group
+                        + "/providers/Microsoft.KeyVault/vaults/kv";
+                CyclicBarrier start = new CyclicBarrier(writers);
+                List<Future<Boolean>> puts = new ArrayList<>();
+                for (int i = 0; i < writers; i++) {
+                    puts.add(pool.submit(() -> {
+                        start.await();
+                        boolean created = rm.putResourceGroup(admin, sub, group, "uaenorth", Map.of()).created();
+                        core.resourceIndex().put(vault, "Microsoft.KeyVault/vaults", "uaenorth", null);
+                        return created;
+                    }));
+                }
+                int created = 0;
+                for (var put : puts) {
+                    created += put.get() ? 1 : 0;
+                }
+                assertThat(created).isEqualTo(1);
+                assertThat(core.resourceIndex().get(vault)).isPresent();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

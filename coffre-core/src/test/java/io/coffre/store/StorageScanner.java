@@ -53,23 +53,21 @@ public final class StorageScanner {
 
     private static void scanTable(MetadataStore md, String table, Windows windows, List<String> hits) {
         String quoted = '"' + table.replace("\"", "\"\"") + '"';
-        md.withHandle(h -> {
-            int[] row = {0};
-            h.createQuery("SELECT * FROM " + quoted).map((rs, ctx) -> {
-                row[0]++;
-                ResultSetMetaData meta = rs.getMetaData();
-                String where = "table " + table + " row " + row[0] + rowHint(rs, meta);
+        md.withHandle(h -> h.createQuery("SELECT * FROM " + quoted).scanResultSet((results, ctx) -> {
+            ResultSet rs = results.get();
+            ResultSetMetaData meta = rs.getMetaData();
+            for (int row = 1; rs.next(); row++) {
+                String where = "table " + table + " row " + row + rowHint(rs, meta);
                 for (int c = 1; c <= meta.getColumnCount(); c++) {
                     byte[] value = columnBytes(rs, meta, c);
                     if (value != null) {
-                        scan(value, where + " column " + meta.getColumnName(c).toLowerCase(Locale.ROOT),
-                                windows, hits);
+                        scan(value, where + " column " + meta.getColumnName(c).toLowerCase(Locale.ROOT), windows,
+                                hits);
                     }
                 }
-                return row[0];
-            }).forEach(n -> { });
+            }
             return null;
-        });
+        }));
     }
 
     /** The first column (usually the key) when it is short text, so a hit names its row, not just its position. */
