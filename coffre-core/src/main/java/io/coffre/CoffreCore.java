@@ -5,12 +5,14 @@ import io.coffre.arm.ResourceIndex;
 import io.coffre.arm.ResourceManager;
 import io.coffre.attestation.AttestationService;
 import io.coffre.attestation.Attestations;
+import io.coffre.authorization.Authorization;
 import io.coffre.audit.AuditLog;
 import io.coffre.audit.AuditLogs;
-import io.coffre.authorization.Authorization;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
+import io.coffre.keyvault.KeyService;
+import io.coffre.keyvault.KeyServices;
 import io.coffre.seal.MasterKey;
 import io.coffre.store.BlobStore;
 import io.coffre.store.BlobStores;
@@ -44,11 +46,12 @@ public final class CoffreCore implements AutoCloseable {
     private final BlobStore blobs;
     private final Identity identity;
     private final AttestationService attestation;
-    private final AuditLog audit;
     private final ResourceIndex resourceIndex;
     private final AsyncOperations asyncOperations;
     private final Authorization accessControl;
     private final ResourceManager resourceManager;
+    private final AuditLog audit;
+    private final KeyService keyService;
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -74,13 +77,15 @@ public final class CoffreCore implements AutoCloseable {
         this.clock = clock;
         this.identity = Identities.open(metadata, masterKey.sealer(), endpoints, clock);
         this.attestation = Attestations.open(metadata, masterKey.sealer(), endpoints, clock);
-        this.audit = AuditLogs.open(metadata, clock);
         this.resourceIndex = ResourceIndex.open(metadata);
         this.asyncOperations = AsyncOperations.open(metadata, clock, ASYNC_THREADS);
         // RBAC checks scopes through the resource manager, which authorises through RBAC: bound late.
         this.accessControl = Authorization.open(metadata, identity, scope -> resourceManager().requireScope(scope),
                 clock);
         this.resourceManager = ResourceManager.open(metadata, resourceIndex, accessControl);
+        this.audit = AuditLogs.open(metadata, clock);
+        this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
+                resourceManager, resourceIndex, audit, attestation);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -135,10 +140,6 @@ public final class CoffreCore implements AutoCloseable {
         return attestation;
     }
 
-    public AuditLog audit() {
-        return audit;
-    }
-
     public ResourceIndex resourceIndex() {
         return resourceIndex;
     }
@@ -156,8 +157,19 @@ public final class CoffreCore implements AutoCloseable {
         return resourceManager;
     }
 
+    /** The tamper-evident log of every key-service call. */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** Microsoft.KeyVault: vaults, managed HSMs and their keys. */
+    public KeyService keyService() {
+        return keyService;
+    }
+
     @Override
     public void close() {
+        keyService.close();
         asyncOperations.close();
         blobs.close();
         metadata.close();

@@ -11,6 +11,7 @@ import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -41,6 +42,21 @@ public final class CoffreServer implements AutoCloseable {
 
     /** Starts a server; with port 0 an ephemeral port is chosen (see {@link #port()}). */
     public static CoffreServer start(ServerConfig config) {
+        return start(config, CoffreServer::modules);
+    }
+
+    /** The capabilities' HTTP surfaces, one line each. */
+    private static List<RouteModule> modules(CoffreCore core) {
+        return List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core),
+                new AttestationRoutes(core), new ResourceManagerRoutes(core), new AuthorizationRoutes(core),
+                new OperationRoutes(core), new AdminClockRoutes(core), new AdminAuditRoutes(core),
+                new KeyVaultDataRoutes(core.keyService()),
+                new ManagedHsmRbacRoutes(core.keyService()),
+                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
+    }
+
+    /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */
+    static CoffreServer start(ServerConfig config, Function<CoffreCore, List<RouteModule>> routeModules) {
         TlsMaterial tls = TlsMaterial.loadOrGenerate(config);
         CoffreClock clock = config.manualClock() ? new ManualClock() : CoffreClock.system();
         // The port is part of every key id and issuer, so it must be known before the core is built.
@@ -49,10 +65,7 @@ public final class CoffreServer implements AutoCloseable {
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
         CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock);
         try {
-            List<RouteModule> modules = List.of(new HealthRoutes(core), new IdentityRoutes(core),
-                    new DirectoryRoutes(core), new AttestationRoutes(core), new ResourceManagerRoutes(core),
-                    new AuthorizationRoutes(core), new OperationRoutes(core), new AdminClockRoutes(core),
-                    new AdminAuditRoutes(core));
+            List<RouteModule> modules = routeModules.apply(core);
             Javalin app = Javalin.create(cfg -> {
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                 cfg.startup.showJavalinBanner = false;
