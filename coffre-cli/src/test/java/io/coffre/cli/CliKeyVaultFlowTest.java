@@ -12,11 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** The CLI against the real key service, ARM, directory and attestation routes. */
-@Disabled("needs the key service; the lead enables it at merge")
 class CliKeyVaultFlowTest {
     private static Path dir;
     private static CoffreServer server;
@@ -71,10 +69,18 @@ class CliKeyVaultFlowTest {
         Path backup = dir.resolve("k1.backup");
         ok("keyvault", "key", "backup", "--vault-name", "kv1", "-n", "k1", "--file", backup.toString());
         ok("keyvault", "key", "delete", "--vault-name", "kv1", "-n", "k1");
-        ok("keyvault", "key", "purge", "--vault-name", "kv1", "-n", "k1");
-        assertThat(ok("keyvault", "key", "restore", "--vault-name", "kv1", "--file", backup.toString()).json()
-                .path("key").path("kid").asText()).isEqualTo(kid);
+        CliRun.Result refused = CliRun.coffre("--data-dir", dir.toString(), "keyvault", "key", "purge",
+                "--vault-name", "kv1", "-n", "k1");
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err()).contains("(Forbidden)").contains("purge protection");
+        ok("keyvault", "key", "recover", "--vault-name", "kv1", "-n", "k1");
         assertThat(ok("keyvault", "key", "list", "--vault-name", "kv1", "-o", "table").out()).contains("k1");
+
+        // Same subscription and geography: the backup restores into another vault, keeping its version.
+        ok("keyvault", "create", "-n", "kv2", "-g", "rg-cli", "-l", "uaenorth", "--sku", "premium");
+        String restored = ok("keyvault", "key", "restore", "--vault-name", "kv2", "--file", backup.toString()).json()
+                .path("key").path("kid").asText();
+        assertThat(restored.substring(restored.lastIndexOf('/'))).isEqualTo(kid.substring(kid.lastIndexOf('/')));
         ok("keyvault", "audit", "verify");
     }
 
