@@ -58,8 +58,8 @@ final class VaultPatches {
     static ObjectNode editAccessPolicies(ObjectNode vault, String operation, JsonNode body) {
         JsonNode requested = body.path("properties").path("accessPolicies");
         if (!requested.isArray() || requested.isEmpty()) {
-            throw ArmException.badRequest("InvalidRequestContent",
-                    "The body needs properties.accessPolicies: a non-empty array of {tenantId, objectId, permissions}.");
+            throw ArmException.badRequest("InvalidRequestContent", "The body needs properties.accessPolicies: "
+                    + "a non-empty array of {tenantId, objectId, permissions}.");
         }
         ObjectNode edited = vault.deepCopy();
         ArrayNode policies = edited.withObjectProperty("properties").withArrayProperty("accessPolicies");
