@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.identity.Principal;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -299,7 +300,7 @@ final class AuditedKeyService implements KeyService {
     }
 
     private static String operationName(String operation) {
-        return switch (operation == null ? "" : operation.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (operation == null ? "" : operation.toLowerCase(Locale.ROOT)) {
             case "encrypt" -> "Encrypt";
             case "decrypt" -> "Decrypt";
             case "wrapkey" -> "Wrap";

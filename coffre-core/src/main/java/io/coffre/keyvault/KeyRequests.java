@@ -8,6 +8,7 @@ import io.coffre.keyvault.crypto.KeyType;
 import io.coffre.keyvault.crypto.ReleasePolicy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -169,7 +170,7 @@ final class KeyRequests {
             throw badParameter("release_policy must be an object {contentType, data, immutable}.");
         }
         String contentType = given.path("contentType").asText(POLICY_CONTENT_TYPE);
-        if (!contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        if (!contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
             throw badParameter("release_policy.contentType must be '" + POLICY_CONTENT_TYPE + "' (got '"
                     + contentType + "').");
         }

@@ -8,6 +8,8 @@ import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService.Page;
 import io.coffre.store.StoreConflictException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -392,7 +394,7 @@ final class LocalRbac {
                 .map((rs, ctx) -> customDefinition(rs)).findOne();
     }
 
-    private static Definition customDefinition(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static Definition customDefinition(ResultSet rs) throws SQLException {
         return new Definition(rs.getString("name"), rs.getString("role_name"), rs.getString("description"),
                 "CustomRole", (ArrayNode) Rows.read(rs.getString("permissions")));
     }
@@ -414,7 +416,7 @@ final class LocalRbac {
                 .map((rs, ctx) -> assignment(rs)).findOne();
     }
 
-    private static Assignment assignment(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static Assignment assignment(ResultSet rs) throws SQLException {
         return new Assignment(rs.getString("name"), rs.getString("scope"), rs.getString("role_definition"),
                 rs.getString("principal_id"));
     }

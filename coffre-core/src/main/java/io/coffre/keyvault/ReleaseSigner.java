@@ -15,6 +15,7 @@ import io.coffre.seal.Sealer;
 import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -76,10 +77,6 @@ final class ReleaseSigner {
                 .one());
     }
 
-    X509Certificate certificate() {
-        return certificate;
-    }
-
     /** Compact JWS of {@code payload}: header {@code alg RS256, kid, x5c, x5t#S256}. */
     String sign(ObjectNode payload) {
         try {
@@ -118,7 +115,7 @@ final class ReleaseSigner {
             byte[] certificate = builder.build(new JcaContentSignerBuilder("SHA256withRSA")
                     .build(pair.getPrivate())).getEncoded();
             return new Generated(UUID.randomUUID().toString().replace("-", ""), pair, certificate);
-        } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot generate the key-release signing key", e);
         }
     }

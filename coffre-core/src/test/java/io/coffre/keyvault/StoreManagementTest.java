@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.identity.Principal;
-import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService.Store;
 import java.nio.file.Path;
 import java.time.Duration;
