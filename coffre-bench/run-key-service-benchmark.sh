@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 classpath_file=$(mktemp)
 trap 'rm -f "$classpath_file"' EXIT
 # With -am every module writes the file in reactor order; coffre-bench, last, leaves its own classpath.
-mvn -q -B -o -pl coffre-bench -am compile dependency:build-classpath -Dmdep.outputFile="$classpath_file" >/dev/null
+mvn -q -B -pl coffre-bench -am compile dependency:build-classpath -Dmdep.outputFile="$classpath_file" >/dev/null
 exec java -cp "coffre-bench/target/classes:$(cat "$classpath_file")" io.coffre.bench.KeyServiceBenchmark "$@"
