@@ -1,8 +1,18 @@
 package io.coffre;
 
+import io.coffre.arm.AsyncOperations;
+import io.coffre.arm.ResourceIndex;
+import io.coffre.arm.ResourceManager;
+import io.coffre.attestation.AttestationService;
+import io.coffre.attestation.Attestations;
+import io.coffre.authorization.Authorization;
+import io.coffre.audit.AuditLog;
+import io.coffre.audit.AuditLogs;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
+import io.coffre.keyvault.KeyService;
+import io.coffre.keyvault.KeyServices;
 import io.coffre.seal.MasterKey;
 import io.coffre.store.BlobStore;
 import io.coffre.store.BlobStores;
@@ -28,12 +38,20 @@ public final class CoffreCore implements AutoCloseable {
     public static final String ADMIN_TOKEN_FILE = "admin-token";
     public static final String ADMIN_CREDENTIALS_FILE = "admin-credentials.json";
     private static final Duration ADMIN_TOKEN_LIFETIME = Duration.ofDays(3650);
+    private static final int ASYNC_THREADS = Math.max(4, Runtime.getRuntime().availableProcessors());
 
     private final Endpoints endpoints;
     private final CoffreClock clock;
     private final MetadataStore metadata;
     private final BlobStore blobs;
     private final Identity identity;
+    private final AttestationService attestation;
+    private final ResourceIndex resourceIndex;
+    private final AsyncOperations asyncOperations;
+    private final Authorization accessControl;
+    private final ResourceManager resourceManager;
+    private final AuditLog audit;
+    private final KeyService keyService;
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -58,6 +76,18 @@ public final class CoffreCore implements AutoCloseable {
         this.endpoints = endpoints;
         this.clock = clock;
         this.identity = Identities.open(metadata, masterKey.sealer(), endpoints, clock);
+        this.attestation = Attestations.open(metadata, masterKey.sealer(), endpoints, clock);
+        this.resourceIndex = ResourceIndex.open(metadata);
+        this.asyncOperations = AsyncOperations.open(metadata, clock, ASYNC_THREADS);
+        // RBAC checks scopes through the resource manager, which authorises through RBAC: bound late.
+        this.accessControl = Authorization.open(metadata, identity, scope -> resourceManager().requireScope(scope),
+                clock);
+        this.resourceManager = ResourceManager.open(metadata, resourceIndex, accessControl);
+        this.audit = AuditLogs.open(metadata, clock);
+        this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
+                resourceManager, resourceIndex, audit, attestation);
+        // Last: every provider has registered its resumers by now.
+        asyncOperations.resumeInterrupted();
     }
 
     /** A token for every Coffre audience, so the CLI works out of the box; the secret only on first start. */
@@ -106,8 +136,41 @@ public final class CoffreCore implements AutoCloseable {
         return identity;
     }
 
+    public AttestationService attestation() {
+        return attestation;
+    }
+
+    public ResourceIndex resourceIndex() {
+        return resourceIndex;
+    }
+
+    public AsyncOperations asyncOperations() {
+        return asyncOperations;
+    }
+
+    /** Management-plane RBAC: checks ({@link io.coffre.identity.AccessControl}) and role assignments. */
+    public Authorization accessControl() {
+        return accessControl;
+    }
+
+    public ResourceManager resourceManager() {
+        return resourceManager;
+    }
+
+    /** The tamper-evident log of every key-service call. */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** Microsoft.KeyVault: vaults, managed HSMs and their keys. */
+    public KeyService keyService() {
+        return keyService;
+    }
+
     @Override
     public void close() {
+        keyService.close();
+        asyncOperations.close();
         blobs.close();
         metadata.close();
     }

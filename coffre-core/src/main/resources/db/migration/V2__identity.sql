@@ -1,7 +1,7 @@
 -- The built-in directory: tenant settings, principals, client secrets (hashed), token signing keys (sealed).
 CREATE TABLE identity_settings (
     name  VARCHAR(64) PRIMARY KEY,
-    value VARCHAR NOT NULL
+    setting_value VARCHAR NOT NULL
 );
 
 CREATE TABLE principals (

@@ -13,17 +13,22 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.coffre.Endpoints;
+import io.coffre.arm.ArmException;
 import io.coffre.seal.Sealer;
 import io.coffre.store.MetadataStore;
+import io.coffre.store.StoreConflictException;
 import io.coffre.time.CoffreClock;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
@@ -39,6 +44,8 @@ final class BuiltInIdentity implements Identity {
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofHours(1);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final List<String> NON_TENANTS = List.of("adfs", "common", "organizations");
+    private static final List<String> FIRST_PARTY_APP_IDS = List.of(BACKUP_MANAGEMENT_SERVICE_APP_ID,
+            CVM_ORCHESTRATOR_APP_ID);
 
     private final MetadataStore metadata;
     private final Endpoints endpoints;
@@ -55,7 +62,16 @@ final class BuiltInIdentity implements Identity {
         this.metadata = metadata;
         this.endpoints = endpoints;
         this.clock = clock;
-        Bootstrap boot = metadata.inTransaction(h -> bootstrap(h, sealer));
+        // Generate the key outside the transaction: it takes a while, and a concurrent first start (another node
+        // on the same database) would otherwise wait on our locks; whichever commits first wins.
+        Bootstrap boot = metadata.withHandle(h -> load(h, sealer)).orElseGet(() -> {
+            RSAKey key = newSigningKey();
+            try {
+                return metadata.inTransaction(h -> create(h, sealer, key));
+            } catch (StoreConflictException e) {
+                return metadata.withHandle(h -> load(h, sealer)).orElseThrow(() -> e);
+            }
+        });
         this.tenantId = boot.tenantId;
         this.subscriptionId = boot.subscriptionId;
         this.signingKey = boot.signingKey;
@@ -67,16 +83,18 @@ final class BuiltInIdentity implements Identity {
                              String newAdminSecret) {
     }
 
-    private Bootstrap bootstrap(Handle h, Sealer sealer) {
-        Optional<String> existing = setting(h, "tenant_id");
-        if (existing.isPresent()) {
+    private static Optional<Bootstrap> load(Handle h, Sealer sealer) {
+        return setting(h, "tenant_id").map(tenant -> {
             String kid = setting(h, "signing_kid").orElseThrow();
             byte[] sealed = h.createQuery("SELECT sealed FROM signing_keys WHERE kid = :kid").bind("kid", kid)
                     .mapTo(byte[].class).one();
             RSAKey key = parseKey(new String(sealer.open(sealed, signingContext(kid)), StandardCharsets.UTF_8));
-            return new Bootstrap(existing.get(), setting(h, "subscription_id").orElseThrow(),
+            return new Bootstrap(tenant, setting(h, "subscription_id").orElseThrow(),
                     setting(h, "admin_object_id").orElseThrow(), key, null);
-        }
+        });
+    }
+
+    private Bootstrap create(Handle h, Sealer sealer, RSAKey key) {
         String tenant = UUID.randomUUID().toString();
         String subscription = UUID.randomUUID().toString();
         long now = clock.now().toEpochMilli();
@@ -93,13 +111,6 @@ final class BuiltInIdentity implements Identity {
                 Principal.Type.ServicePrincipal, true, now, tenant);
         insertPrincipal(h, CVM_ORCHESTRATOR_APP_ID, "Confidential VM Orchestrator",
                 Principal.Type.ServicePrincipal, true, now, tenant);
-        RSAKey key;
-        try {
-            key = new RSAKeyGenerator(2048).keyID(UUID.randomUUID().toString().replace("-", ""))
-                    .keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.RS256).generate();
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
         h.createUpdate("INSERT INTO signing_keys (kid, sealed, created_at) VALUES (:kid, :sealed, :now)")
                 .bind("kid", key.getKeyID())
                 .bind("sealed", sealer.seal(key.toJSONString().getBytes(StandardCharsets.UTF_8),
@@ -107,6 +118,15 @@ final class BuiltInIdentity implements Identity {
                 .bind("now", now).execute();
         putSetting(h, "signing_kid", key.getKeyID());
         return new Bootstrap(tenant, subscription, adminSp.objectId(), key, secret);
+    }
+
+    private static RSAKey newSigningKey() {
+        try {
+            return new RSAKeyGenerator(2048).keyID(UUID.randomUUID().toString().replace("-", ""))
+                    .keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.RS256).generate();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] signingContext(String kid) {
@@ -159,13 +179,13 @@ final class BuiltInIdentity implements Identity {
 
     @Override
     public List<Principal> list(String displayName) {
-        return metadata.withHandle(h -> h.createQuery("SELECT * FROM principals WHERE :name IS NULL OR display_name = :name"
-                        + " ORDER BY display_name, object_id")
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM principals"
+                        + " WHERE :name IS NULL OR display_name = :name ORDER BY display_name, object_id")
                 .bind("name", displayName)
                 .map((rs, ctx) -> toPrincipal(rs)).list());
     }
 
-    private Principal toPrincipal(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private Principal toPrincipal(ResultSet rs) throws SQLException {
         return new Principal(rs.getString("object_id"), rs.getString("app_id"), rs.getString("display_name"),
                 Principal.Type.valueOf(rs.getString("principal_type")), tenantId);
     }
@@ -174,14 +194,12 @@ final class BuiltInIdentity implements Identity {
     public Credentials createServicePrincipal(String displayName) {
         requireName(displayName);
         String secret = newSecret();
-        Principal p = metadata.inTransaction(h -> {
+        return metadata.inTransaction(h -> {
             long now = clock.now().toEpochMilli();
             Principal sp = insertPrincipal(h, UUID.randomUUID().toString(), displayName,
                     Principal.Type.ServicePrincipal, false, now, tenantId);
-            insertSecret(h, sp.objectId(), secret, now);
-            return sp;
+            return new Credentials(sp, secret, insertSecret(h, sp.objectId(), secret, now));
         });
-        return new Credentials(p, secret);
     }
 
     @Override
@@ -193,27 +211,41 @@ final class BuiltInIdentity implements Identity {
     }
 
     @Override
-    public void deletePrincipal(String objectId) {
-        if (objectId.equals(admin.objectId())) {
-            throw io.coffre.arm.ArmException.badRequest("CannotDeleteAdministrator",
+    public void deletePrincipal(String idOrAppId) {
+        Principal p = requireOwn(idOrAppId, "deleted");
+        if (p.objectId().equals(admin.objectId())) {
+            throw ArmException.badRequest("CannotDeleteAdministrator",
                     "The administrator principal cannot be deleted.");
         }
-        metadata.inTransaction(h -> h.createUpdate("DELETE FROM principals WHERE object_id = :id AND first_party = FALSE")
-                .bind("id", objectId).execute());
+        metadata.inTransaction(h -> h.createUpdate("DELETE FROM principals WHERE object_id = :id")
+                .bind("id", p.objectId()).execute());
     }
 
     @Override
-    public String resetSecret(String idOrAppId) {
-        Principal p = find(idOrAppId).filter(x -> x.type() == Principal.Type.ServicePrincipal)
-                .orElseThrow(() -> io.coffre.arm.ArmException.notFound("Request_ResourceNotFound",
-                        "No service principal with id or appId '" + idOrAppId + "'."));
+    public Credentials resetSecret(String idOrAppId) {
+        Principal p = requireOwn(idOrAppId, "given a client secret");
+        if (p.type() != Principal.Type.ServicePrincipal) {
+            throw ArmException.badRequest("Request_BadRequest", "'" + p.displayName() + "' is a"
+                    + " managed identity and signs in only from inside Coffre; client secrets exist only for service"
+                    + " principals.");
+        }
         String secret = newSecret();
-        metadata.inTransaction(h -> {
+        String keyId = metadata.inTransaction(h -> {
             h.createUpdate("DELETE FROM client_secrets WHERE object_id = :id").bind("id", p.objectId()).execute();
-            insertSecret(h, p.objectId(), secret, clock.now().toEpochMilli());
-            return null;
+            return insertSecret(h, p.objectId(), secret, clock.now().toEpochMilli());
         });
-        return secret;
+        return new Credentials(p, secret, keyId);
+    }
+
+    /** A principal this directory's users may change: exists and is not one of the first-party apps. */
+    private Principal requireOwn(String idOrAppId, String action) {
+        Principal p = find(idOrAppId).orElseThrow(() -> ArmException.notFound(
+                "Request_ResourceNotFound", "No service principal with id or appId '" + idOrAppId + "'."));
+        if (FIRST_PARTY_APP_IDS.contains(p.appId())) {
+            throw ArmException.badRequest("Request_BadRequest", "'" + p.displayName() + "' is a"
+                    + " first-party app; it acts only from inside Coffre and cannot be " + action + ".");
+        }
+        return p;
     }
 
     @Override
@@ -266,14 +298,27 @@ final class BuiltInIdentity implements Identity {
     }
 
     @Override
-    public TokenResponse clientCredentials(String tenant, String clientId, String clientSecret, String scope) {
-        if (tenant == null || !(tenant.equalsIgnoreCase(tenantId) || NON_TENANTS.contains(tenant.toLowerCase(Locale.ROOT)))) {
-            throw new OAuthException(400, "invalid_request", "AADSTS90002: Tenant '" + tenant
-                    + "' not found. This server's tenant is " + tenantId + ".");
+    public String resolveTenant(String tenantOrAlias) {
+        if (tenantOrAlias == null
+                || !(tenantOrAlias.equalsIgnoreCase(tenantId)
+                     || NON_TENANTS.contains(tenantOrAlias.toLowerCase(Locale.ROOT)))) {
+            throw new OAuthException(400, "invalid_request", "AADSTS90002: Tenant '" + tenantOrAlias
+                    + "' not found. This server's tenant is " + tenantId + "; use it (or 'organizations') in the"
+                    + " authority URL.");
         }
-        if (clientId == null || clientSecret == null || clientSecret.isEmpty()) {
+        return tenantId;
+    }
+
+    @Override
+    public TokenResponse clientCredentials(String tenant, String clientId, String clientSecret, String scope) {
+        resolveTenant(tenant);
+        if (clientId == null || clientId.isBlank()) {
             throw new OAuthException(400, "invalid_request",
-                    "AADSTS900144: The request body must contain client_id and client_secret.");
+                    "AADSTS900144: The request body must contain the following parameter: 'client_id'.");
+        }
+        if (clientSecret == null || clientSecret.isEmpty()) {
+            throw new OAuthException(401, "invalid_client", "AADSTS7000216: 'client_assertion', 'client_secret' or"
+                    + " 'request' is required for the 'client_credentials' grant type; send client_secret.");
         }
         Principal p = find(clientId).filter(x -> clientId.equalsIgnoreCase(x.appId()))
                 .orElseThrow(() -> new OAuthException(400, "unauthorized_client", "AADSTS700016: Application with"
@@ -295,36 +340,42 @@ final class BuiltInIdentity implements Identity {
         return new TokenResponse(token, ACCESS_TOKEN_LIFETIME.toSeconds(), audience);
     }
 
-    /** Maps {@code https://vault.coffre.localhost:8443/.default} and its variants to the canonical audience. */
+    /**
+     * Maps {@code https://vault.coffre.localhost:8443/.default} and its variants (port, doubled slash) to the
+     * canonical audience; the SDKs add {@code openid profile offline_access}, which say nothing about it.
+     */
     private String audienceOf(String scope) {
-        if (scope != null) {
-            for (String s : scope.trim().split("\\s+")) {
-                if (!s.endsWith("/.default")) {
-                    continue;
-                }
-                String resource = s.substring(0, s.length() - "/.default".length());
-                String host;
-                try {
-                    host = URI.create(resource.replaceAll("/+$", "")).getHost();
-                } catch (IllegalArgumentException e) {
-                    continue;
-                }
-                if (host == null) {
-                    continue;
-                }
-                host = host.toLowerCase(Locale.ROOT);
-                for (String audience : List.of(endpoints.managementResource(), endpoints.vaultResource(),
-                        endpoints.managedHsmResource(), endpoints.graphResource())) {
-                    if (host.equals(URI.create(audience).getHost())) {
-                        return audience;
-                    }
+        List<String> resources = scope == null ? List.of() : Arrays.stream(scope.trim().split("\\s+"))
+                .filter(s -> s.endsWith("/.default"))
+                .map(s -> s.substring(0, s.length() - "/.default".length()))
+                .toList();
+        if (resources.isEmpty()) {
+            throw new OAuthException(400, "invalid_scope", "AADSTS70011: The provided value for the input parameter"
+                    + " 'scope' is not valid: '" + scope + "'. Ask for '<resource>/.default', e.g. "
+                    + endpoints.vaultResource() + "/.default.");
+        }
+        for (String resource : resources) {
+            String host = hostOf(resource);
+            for (String audience : List.of(endpoints.managementResource(), endpoints.vaultResource(),
+                    endpoints.managedHsmResource(), endpoints.graphResource())) {
+                if (URI.create(audience).getHost().equals(host)) {
+                    return audience;
                 }
             }
         }
-        throw new OAuthException(400, "invalid_scope", "AADSTS500011: The resource principal named in scope '" + scope
-                + "' was not found. Ask for one of " + endpoints.managementResource() + ".default, "
-                + endpoints.vaultResource() + "/.default, " + endpoints.managedHsmResource() + "/.default, "
-                + endpoints.graphResource() + "/.default.");
+        throw new OAuthException(400, "invalid_resource", "AADSTS500011: The resource principal named "
+                + String.join(", ", resources) + " was not found in the tenant " + tenantId + ". Ask for one of "
+                + endpoints.managementResource() + ".default, " + endpoints.vaultResource() + "/.default, "
+                + endpoints.managedHsmResource() + "/.default, " + endpoints.graphResource() + "/.default.");
+    }
+
+    private static String hostOf(String resource) {
+        try {
+            String host = URI.create(resource).getHost();
+            return host == null ? "" : host.toLowerCase(Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
     }
 
     @Override
@@ -334,7 +385,7 @@ final class BuiltInIdentity implements Identity {
 
     private static void requireName(String displayName) {
         if (displayName == null || displayName.isBlank() || displayName.length() > 256) {
-            throw io.coffre.arm.ArmException.badRequest("Request_BadRequest",
+            throw ArmException.badRequest("Request_BadRequest",
                     "displayName is required (1–256 characters).");
         }
     }
@@ -349,19 +400,22 @@ final class BuiltInIdentity implements Identity {
         return new Principal(objectId, appId, name, type, tenant);
     }
 
-    private static void insertSecret(Handle h, String objectId, String secret, long now) {
+    /** @return the new secret's key id */
+    private static String insertSecret(Handle h, String objectId, String secret, long now) {
+        String keyId = UUID.randomUUID().toString();
         h.createUpdate("INSERT INTO client_secrets (key_id, object_id, secret_hash, created_at) VALUES (:k, :o, :s, :n)")
-                .bind("k", UUID.randomUUID().toString()).bind("o", objectId).bind("s", sha256(secret)).bind("n", now)
+                .bind("k", keyId).bind("o", objectId).bind("s", sha256(secret)).bind("n", now)
                 .execute();
+        return keyId;
     }
 
     private static Optional<String> setting(Handle h, String name) {
-        return h.createQuery("SELECT value FROM identity_settings WHERE name = :n").bind("n", name)
+        return h.createQuery("SELECT setting_value FROM identity_settings WHERE name = :n").bind("n", name)
                 .mapTo(String.class).findOne();
     }
 
     private static void putSetting(Handle h, String name, String value) {
-        h.createUpdate("INSERT INTO identity_settings (name, value) VALUES (:n, :v)").bind("n", name).bind("v", value)
+        h.createUpdate("INSERT INTO identity_settings (name, setting_value) VALUES (:n, :v)").bind("n", name).bind("v", value)
                 .execute();
     }
 

@@ -16,7 +16,8 @@ public interface Identity extends Authenticator, Directory {
     /** The administrator service principal created on first start. */
     Principal admin();
 
-    record Credentials(Principal principal, String clientSecret) {
+    /** A service principal's client secret, shown once; {@code keyId} names it (Graph's passwordCredential). */
+    record Credentials(Principal principal, String clientSecret, String keyId) {
     }
 
     Credentials createServicePrincipal(String displayName);
@@ -24,10 +25,19 @@ public interface Identity extends Authenticator, Directory {
     /** A system-assigned managed identity (e.g. of a Disk Encryption Set); it signs in only from inside Coffre. */
     Principal createManagedIdentity(String displayName);
 
-    void deletePrincipal(String objectId);
+    /**
+     * @throws io.coffre.arm.ArmException 404 for an unknown principal, 400 for the administrator and the
+     *         first-party apps
+     */
+    void deletePrincipal(String idOrAppId);
 
-    /** Replaces every client secret of the service principal with a new one, returned once. */
-    String resetSecret(String idOrAppId);
+    /**
+     * Replaces every client secret of the service principal with a new one, returned once.
+     *
+     * @throws io.coffre.arm.ArmException 404 for an unknown principal, 400 for managed identities and the
+     *         first-party apps (they act only from inside Coffre)
+     */
+    Credentials resetSecret(String idOrAppId);
 
     List<Principal> list(String displayName);
 
@@ -36,6 +46,15 @@ public interface Identity extends Authenticator, Directory {
 
     record TokenResponse(String accessToken, long expiresIn, String audience) {
     }
+
+    /**
+     * The tenant an authority path names: this tenant's id or one of the aliases {@code common},
+     * {@code organizations}, {@code adfs}.
+     *
+     * @return this tenant's id
+     * @throws OAuthException 400 {@code AADSTS90002} for any other tenant
+     */
+    String resolveTenant(String tenantOrAlias);
 
     /**
      * OAuth2 client-credentials grant as Entra ID answers it.

@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * Wire shapes (KeyBundle, KeyItem, DeletedKeyBundle, KeyOperationResult, rotation policy, role definitions and
  * assignments) are those of reference/azure-rest-shapes.md §1–§2 and are returned as JSON trees ready to send.
  */
-public interface KeyService {
+public interface KeyService extends AutoCloseable {
 
     /** Which key store a request addresses: a Key Vault or a Managed HSM, by its DNS name label. */
     record Store(Kind kind, String name) {
@@ -122,6 +122,11 @@ public interface KeyService {
     void onNewKeyVersion(Consumer<NewKeyVersion> listener);
 
     record NewKeyVersion(Store store, String keyName, String keyId) {
+    }
+
+    /** Stops the service's background work (scheduled rotations and purges). */
+    @Override
+    default void close() {
     }
 
     /** A page of results and the opaque token of the next page (null on the last page). */

@@ -12,8 +12,12 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>{@link #put} is atomic and durable when it returns: a reader sees the whole new object or the old one.</li>
  *   <li>{@link #get} of a missing key returns empty; {@link #delete} of a missing key is not an error.</li>
- *   <li>{@link #list} calls back exactly once per stored key under the prefix, in no promised order.</li>
- *   <li>A key that escapes the store (empty segment, {@code ..}, leading {@code /}) is refused.</li>
+ *   <li>{@link #list} calls back exactly once per stored key under the prefix, in no promised order, even while
+ *       other threads put and delete; it never shows a half-written object or a temporary file.</li>
+ *   <li>A key that escapes the store (empty segment, {@code ..}, leading {@code /}) or holds any character outside
+ *       the set above is refused with {@link IllegalArgumentException}.</li>
+ *   <li>Do not store a key that is also the directory of other keys ({@code a} and {@code a/b}): object stores
+ *       allow it, the file store refuses the second put.</li>
  * </ul>
  */
 public interface BlobStore extends AutoCloseable {
@@ -21,7 +25,10 @@ public interface BlobStore extends AutoCloseable {
 
     Optional<byte[]> get(String key);
 
-    /** Reads {@code length} bytes from {@code offset}; fails with {@link BlobNotFoundException} or if short. */
+    /**
+     * Reads {@code length} bytes from {@code offset}; fails with {@link BlobNotFoundException} if the blob is missing
+     * or shorter than {@code offset + length}, and with {@link IllegalArgumentException} if either is negative.
+     */
     InputStream open(String key, long offset, long length);
 
     boolean exists(String key);
@@ -43,6 +50,22 @@ public interface BlobStore extends AutoCloseable {
             if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
                 throw new IllegalArgumentException("invalid blob key: " + key);
             }
+        }
+    }
+
+    /** A prefix is the beginning of a key: it may be empty or end in {@code /} or mid-segment, but never climb out. */
+    static void checkPrefix(String prefix) {
+        if (prefix == null) {
+            throw new IllegalArgumentException("blob prefix must not be null");
+        }
+        if (prefix.isEmpty()) {
+            return;
+        }
+        // appending a letter turns every legal prefix into a legal key ("a/" -> "a/x", "a/b" -> "a/bx")
+        try {
+            checkKey(prefix + "x");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid blob prefix: " + prefix);
         }
     }
 }

@@ -2,7 +2,10 @@ package io.coffre.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
@@ -14,8 +17,15 @@ final class JdbcMetadataStore implements MetadataStore {
 
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
+    private final String closeStatement;
 
     JdbcMetadataStore(String url, String user, String password, int poolSize) {
+        this(url, user, password, poolSize, null);
+    }
+
+    /** @param closeStatement run once before the pool closes, or null (H2 in-memory: drop the database) */
+    JdbcMetadataStore(String url, String user, String password, int poolSize, String closeStatement) {
+        this.closeStatement = closeStatement;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setUsername(user);
@@ -52,7 +62,20 @@ final class JdbcMetadataStore implements MetadataStore {
 
     @Override
     public void close() {
+        if (dataSource.isClosed()) {
+            return;
+        }
         dataSource.close();
+        if (closeStatement == null) {
+            return;
+        }
+        // on a connection of its own, outside the closed pool: the statement may end the database under it
+        try (Connection c = DriverManager.getConnection(dataSource.getJdbcUrl(), dataSource.getUsername(),
+                dataSource.getPassword()); Statement s = c.createStatement()) {
+            s.execute(closeStatement);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot close the metadata store: " + e.getMessage(), e);
+        }
     }
 
     private static <R> R translate(java.util.function.Supplier<R> call) {

@@ -11,6 +11,10 @@ import org.jdbi.v3.core.Handle;
  *   <li>{@link #inTransaction} is all-or-nothing: an exception from the callback rolls back every statement.</li>
  *   <li>A unique-constraint violation surfaces as {@link StoreConflictException}, whatever the engine.</li>
  *   <li>Schema migrations have run before the store is handed out.</li>
+ *   <li>A call made on the same thread inside another's callback reuses that handle: a nested
+ *       {@link #inTransaction} or {@link #withHandle} joins the outer transaction and is undone with it.</li>
+ *   <li>Other connections never see a transaction's writes before it commits (at least READ COMMITTED);
+ *       {@code SELECT ... FOR UPDATE} serializes read-modify-write transactions on the rows it reads.</li>
  * </ul>
  */
 public interface MetadataStore extends AutoCloseable {

@@ -8,20 +8,27 @@ public final class MetadataStores {
     }
 
     /**
+     * PostgreSQL behaviour where H2 differs by default. H2 gives up on a row lock after 1 s, PostgreSQL waits;
+     * serialized writers (the audit head, counters under SELECT ... FOR UPDATE) must queue, not fail.
+     */
+    private static final String H2_OPTIONS = ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
+            + ";LOCK_TIMEOUT=30000";
+
+    /**
      * The embedded default: an H2 file database under {@code dir}, in PostgreSQL compatibility mode. WRITE_DELAY=0
      * writes each commit to the file before the commit returns: by default H2 writes them up to a second later, so a
      * killed process lost commits it had acknowledged (and blob deletes that followed them were not undone).
      */
     public static MetadataStore h2(Path dir) {
-        String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("coffre")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+        String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("coffre") + H2_OPTIONS + ";WRITE_DELAY=0";
         return new JdbcMetadataStore(url, "sa", "", 8);
     }
 
-    /** An H2 database that lives only as long as the JVM holds it open (tests). */
+    /** An H2 database held in memory until {@link MetadataStore#close} drops it (tests); names must be unique. */
     public static MetadataStore h2InMemory(String name) {
-        String url = "jdbc:h2:mem:" + name + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1";
-        return new JdbcMetadataStore(url, "sa", "", 8);
+        // DB_CLOSE_DELAY keeps it alive while the pool recycles connections; SHUTDOWN on close frees it
+        String url = "jdbc:h2:mem:" + name + H2_OPTIONS + ";DB_CLOSE_DELAY=-1";
+        return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN");
     }
 
     /** Any JDBC URL the driver set understands (PostgreSQL for scale-out). */

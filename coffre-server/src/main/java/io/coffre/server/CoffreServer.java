@@ -11,6 +11,7 @@ import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -24,6 +25,8 @@ import org.slf4j.LoggerFactory;
 public final class CoffreServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CoffreServer.class);
     static final String HOST_ATTRIBUTE = "coffre.host";
+    /** Set once a route has rendered its own ARM error, so the 404 fallback does not replace it. */
+    private static final String ERROR_RENDERED = "coffre.error-rendered";
 
     private final ServerConfig config;
     private final CoffreCore core;
@@ -39,6 +42,21 @@ public final class CoffreServer implements AutoCloseable {
 
     /** Starts a server; with port 0 an ephemeral port is chosen (see {@link #port()}). */
     public static CoffreServer start(ServerConfig config) {
+        return start(config, CoffreServer::modules);
+    }
+
+    /** The capabilities' HTTP surfaces, one line each. */
+    private static List<RouteModule> modules(CoffreCore core) {
+        return List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core),
+                new AttestationRoutes(core), new ResourceManagerRoutes(core), new AuthorizationRoutes(core),
+                new OperationRoutes(core), new AdminClockRoutes(core), new AdminAuditRoutes(core),
+                new KeyVaultDataRoutes(core.keyService()),
+                new ManagedHsmRbacRoutes(core.keyService()),
+                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
+    }
+
+    /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */
+    static CoffreServer start(ServerConfig config, Function<CoffreCore, List<RouteModule>> routeModules) {
         TlsMaterial tls = TlsMaterial.loadOrGenerate(config);
         CoffreClock clock = config.manualClock() ? new ManualClock() : CoffreClock.system();
         // The port is part of every key id and issuer, so it must be known before the core is built.
@@ -47,7 +65,7 @@ public final class CoffreServer implements AutoCloseable {
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
         CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock);
         try {
-            List<RouteModule> modules = List.of(new HealthRoutes(core));
+            List<RouteModule> modules = routeModules.apply(core);
             Javalin app = Javalin.create(cfg -> {
                 cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                 cfg.startup.showJavalinBanner = false;
@@ -67,8 +85,7 @@ public final class CoffreServer implements AutoCloseable {
                             "Coffre hit an internal error; the server log has the details."));
                 });
                 cfg.routes.error(404, ctx -> {
-                    String type = ctx.res().getContentType();
-                    if (type == null || !type.startsWith("application/json")) {
+                    if (ctx.attribute(ERROR_RENDERED) == null) {
                         renderError(ctx, ArmException.notFound("NotFound",
                                 "No resource or operation at " + ctx.method() + " " + ctx.path() + "."));
                     }
@@ -78,6 +95,12 @@ public final class CoffreServer implements AutoCloseable {
                 modules.forEach(m -> m.register(cfg.routes));
             });
             app.start();
+            try {
+                ServerInfoFile.write(effective, core.identity());
+            } catch (RuntimeException e) {
+                app.stop();
+                throw e;
+            }
             CoffreServer server = new CoffreServer(effective, core, app, tls);
             LOG.info("Coffre listening on https://{}:{} (data {})", config.bindHost(), port, config.dataDir());
             return server;
@@ -92,6 +115,7 @@ public final class CoffreServer implements AutoCloseable {
     }
 
     static void renderError(Context ctx, ArmException e) {
+        ctx.attribute(ERROR_RENDERED, Boolean.TRUE);
         Map<String, Object> error = new java.util.LinkedHashMap<>();
         error.put("code", e.code());
         error.put("message", e.getMessage());

@@ -28,6 +28,16 @@ class CoffreServerTest {
     }
 
     @Test
+    void unknownPathGetsAnArmErrorBodyEvenWhenJsonIsAccepted() {
+        try (TestServer s = TestServer.start()) {
+            HttpResponse<String> r = s.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(s.url("localhost") + "/no/such/thing")).header("Accept", "application/json"));
+            assertThat(r.statusCode()).isEqualTo(404);
+            assertThat(r.body()).contains("\"code\":\"NotFound\"");
+        }
+    }
+
+    @Test
     void classifiesHostsBySuffix() {
         assertThat(RequestHost.classify("KV1.vault.coffre.localhost:8443", "coffre.localhost"))
                 .isEqualTo(new RequestHost(RequestHost.Kind.VAULT, "kv1"));

@@ -1,5 +1,6 @@
 package io.coffre.server;
 
+import io.coffre.CoffreCore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -10,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -33,10 +36,20 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(boolean manualClock) {
+        Path dir = tempDir();
+        return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0)
+                .withManualClock(manualClock)));
+    }
+
+    /** A server whose only routes are {@code modules} (e.g. routes in front of a recording service). */
+    static TestServer startWith(Function<CoffreCore, List<RouteModule>> modules) {
+        Path dir = tempDir();
+        return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0), modules));
+    }
+
+    private static Path tempDir() {
         try {
-            Path dir = Files.createTempDirectory("coffre-test");
-            return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0)
-                    .withManualClock(manualClock)));
+            return Files.createTempDirectory("coffre-test");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -76,6 +89,29 @@ public final class TestServer implements AutoCloseable {
 
     public HttpResponse<String> get(String host, String pathAndQuery, String bearer) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(host) + pathAndQuery)).GET();
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        return send(b);
+    }
+
+    /** The administrator's token written to the data directory on first start (valid for every Coffre audience). */
+    public String adminToken() {
+        try {
+            return Files.readString(dataDir.resolve(io.coffre.CoffreCore.ADMIN_TOKEN_FILE)).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Any method; a non-null {@code body} is sent as JSON, a null one as no body at all (as the SDKs' first try). */
+    public HttpResponse<String> send(String method, String host, String pathAndQuery, String bearer, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(host) + pathAndQuery))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
         if (bearer != null) {
             b.header("Authorization", "Bearer " + bearer);
         }

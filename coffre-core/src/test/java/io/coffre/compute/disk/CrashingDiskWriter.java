@@ -2,6 +2,7 @@ package io.coffre.compute.disk;
 
 import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStore;
+import io.coffre.store.MetadataStores;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
@@ -23,7 +24,7 @@ public final class CrashingDiskWriter {
         Path dataDir = Path.of(args[0]);
         String diskId = args[1];
         long seq = Long.parseLong(args[2]);
-        MetadataStore metadata = DiskFixture.h2(dataDir.resolve("db"));
+        MetadataStore metadata = MetadataStores.h2(dataDir.resolve("db"));
         DefaultDiskStore store = new DefaultDiskStore(metadata, BlobStores.fileSystem(dataDir.resolve("blobs")),
                 new TestKeyRing(), new SecureRandom(), new DefaultDiskStore.Settings(DiskFixture.SMALL_BUFFER, 8,
                 DefaultDiskStore.DEFAULTS.uncommittedGraceMillis(), 2, System::currentTimeMillis));

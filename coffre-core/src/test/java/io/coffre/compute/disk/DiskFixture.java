@@ -82,20 +82,10 @@ final class DiskFixture implements AutoCloseable {
     }
 
     private void start() {
-        metadata = h2(dir.resolve("db"));
+        metadata = MetadataStores.h2(dir.resolve("db"));
         BlobStore files = BlobStores.fileSystem(blobDir());
         blobs = new CountingBlobStore(files);
         store = new DefaultDiskStore(metadata, blobs, keys, new SecureRandom(), settings());
-    }
-
-    /**
-     * {@link MetadataStores#h2}'s database (same URL options), plus NON_KEYWORDS=VALUE until main's V2 migration
-     * stops naming a column {@code value} (renamed on the identity branch); then this becomes
-     * {@code MetadataStores.h2(dir)}.
-     */
-    static MetadataStore h2(Path dir) {
-        return MetadataStores.jdbc("jdbc:h2:file:" + dir.toAbsolutePath().resolve("coffre")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;NON_KEYWORDS=VALUE", "sa", "");
     }
 
     @Override

@@ -1,0 +1,154 @@
+package io.coffre.cli;
+
+import static io.coffre.cli.Urls.encode;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.json.Json;
+import java.util.Optional;
+
+/** The ARM calls the CLI makes (resource groups, Key Vaults, Managed HSMs), with the api-versions az uses. */
+final class Arm {
+    static final String RESOURCES_API = "2021-04-01";
+    /** az resolves a vault's resource group with this old generic-resources version. */
+    static final String RESOURCE_LIST_API = "2015-11-01";
+
+    /** The two Microsoft.KeyVault resource types: same lifecycle, different collection names and api-versions. */
+    enum VaultKind {
+        VAULT("vaults", "deletedVaults", "2022-07-01", "key vault"),
+        MANAGED_HSM("managedHSMs", "deletedManagedHSMs", "2023-07-01", "managed HSM");
+
+        final String collection;
+        final String deletedCollection;
+        final String apiVersion;
+        final String label;
+
+        VaultKind(String collection, String deletedCollection, String apiVersion, String label) {
+            this.collection = collection;
+            this.deletedCollection = deletedCollection;
+            this.apiVersion = apiVersion;
+            this.label = label;
+        }
+
+        String resourceType() {
+            return "Microsoft.KeyVault/" + collection;
+        }
+    }
+
+    private final CoffreHttp http;
+    private final String base;
+    private final String subscriptionId;
+
+    Arm(CoffreHttp http, String base, String subscriptionId) {
+        this.http = http;
+        this.base = base;
+        this.subscriptionId = subscriptionId;
+    }
+
+    String subscriptionScope() {
+        return "/subscriptions/" + encode(subscriptionId);
+    }
+
+    String groupScope(String group) {
+        return subscriptionScope() + "/resourcegroups/" + encode(group);
+    }
+
+    // Resource groups
+
+    JsonNode createGroup(String name, String location) {
+        ObjectNode body = Json.object().put("location", location);
+        return http.sendAndWait("PUT", base + groupScope(name) + "?api-version=" + RESOURCES_API, body);
+    }
+
+    JsonNode group(String name) {
+        return http.get(base + groupScope(name) + "?api-version=" + RESOURCES_API);
+    }
+
+    ArrayNode groups() {
+        return http.getAll(base + subscriptionScope() + "/resourcegroups?api-version=" + RESOURCES_API);
+    }
+
+    JsonNode deleteGroup(String name) {
+        return http.sendAndWait("DELETE", base + groupScope(name) + "?api-version=" + RESOURCES_API, null);
+    }
+
+    // Key Vaults and Managed HSMs
+
+    private String vaultUrl(VaultKind kind, String group, String name) {
+        return base + groupScope(group) + "/providers/Microsoft.KeyVault/" + kind.collection + "/" + encode(name)
+                + "?api-version=" + kind.apiVersion;
+    }
+
+    Optional<JsonNode> findVault(VaultKind kind, String group, String name) {
+        try {
+            return Optional.of(vault(kind, group, name));
+        } catch (ServerError e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    JsonNode vault(VaultKind kind, String group, String name) {
+        return http.get(vaultUrl(kind, group, name));
+    }
+
+    JsonNode putVault(VaultKind kind, String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", vaultUrl(kind, group, name), body);
+    }
+
+    JsonNode deleteVault(VaultKind kind, String group, String name) {
+        return http.sendAndWait("DELETE", vaultUrl(kind, group, name), null);
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode vaults(VaultKind kind, String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.KeyVault/" + kind.collection + "?api-version="
+                + kind.apiVersion);
+    }
+
+    /** Finds the resource group of a vault or HSM by name, as az does when {@code -g} is left out. */
+    String groupOf(VaultKind kind, String name) {
+        String filter = encode("resourceType eq '" + kind.resourceType() + "'");
+        for (JsonNode resource : http.getAll(base + subscriptionScope() + "/resources?$filter=" + filter
+                + "&api-version=" + RESOURCE_LIST_API)) {
+            if (resource.path("name").asText().equalsIgnoreCase(name)) {
+                return ResourceIds.part(resource.path("id").asText(), "resourceGroups");
+            }
+        }
+        throw new CliError("No " + kind.label + " named '" + name + "' in subscription " + subscriptionId
+                + ". Check the name, or pass -g if it is in another subscription's resource group.");
+    }
+
+    private String providerUrl() {
+        return base + subscriptionScope() + "/providers/Microsoft.KeyVault/";
+    }
+
+    ArrayNode deletedVaults(VaultKind kind) {
+        return http.getAll(providerUrl() + kind.deletedCollection + "?api-version=" + kind.apiVersion);
+    }
+
+    JsonNode deletedVault(VaultKind kind, String location, String name) {
+        return http.get(providerUrl() + "locations/" + encode(location) + "/" + kind.deletedCollection + "/"
+                + encode(name) + "?api-version=" + kind.apiVersion);
+    }
+
+    JsonNode purgeVault(VaultKind kind, String location, String name) {
+        return http.sendAndWait("POST", providerUrl() + "locations/" + encode(location) + "/"
+                + kind.deletedCollection + "/" + encode(name) + "/purge?api-version=" + kind.apiVersion, null);
+    }
+
+    /** The location of a soft-deleted vault or HSM, from the subscription's deleted list (when -l is left out). */
+    String deletedLocation(VaultKind kind, String name) {
+        for (JsonNode deleted : deletedVaults(kind)) {
+            if (deleted.path("name").asText().equalsIgnoreCase(name)) {
+                return deleted.path("properties").path("location").asText();
+            }
+        }
+        throw new CliError("No deleted " + kind.label + " named '" + name + "' in subscription " + subscriptionId
+                + " (`coffre keyvault list-deleted` shows them).");
+    }
+}

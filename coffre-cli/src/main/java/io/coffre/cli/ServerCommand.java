@@ -1,0 +1,85 @@
+package io.coffre.cli;
+
+import io.coffre.server.CoffreServer;
+import io.coffre.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "server", description = "Run a Coffre server in the foreground; Ctrl-C or SIGTERM stops it cleanly.")
+final class ServerCommand extends CliCommand implements Callable<Integer> {
+    private static final Set<String> MATRICES = Set.of("default", "extended");
+
+    @Option(names = "--port", defaultValue = "" + ServerConfig.DEFAULT_PORT, paramLabel = "N",
+            description = "HTTPS port (default: ${DEFAULT-VALUE}; 0 picks a free one, written to server.json).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--dns-suffix", defaultValue = ServerConfig.DEFAULT_DNS_SUFFIX, paramLabel = "SUFFIX",
+            description = "Vaults are {name}.vault.SUFFIX, HSMs {name}.managedhsm.SUFFIX (default: ${DEFAULT-VALUE}).")
+    String dnsSuffix;
+
+    @Option(names = "--master-key-file", paramLabel = "FILE",
+            description = "Master key sealing key material (default: $COFFRE_MASTER_KEY, else one in the data dir).")
+    Path masterKeyFile;
+
+    @Option(names = "--manual-clock",
+            description = "Server time moves only with `coffre admin clock advance` (beyond real time).")
+    boolean manualClock;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate (default: self-signed).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key for --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--matrix", defaultValue = "default", paramLabel = "NAME",
+            description = "Support matrix: default (as Azure) or extended (Coffre's additions).")
+    String matrix;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerConfig config = config();
+        CoffreServer server = start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "coffre-shutdown"));
+        root().out().println("Coffre is serving https://management." + config.dnsSuffix() + ":" + server.port()
+                + " (data directory " + config.dataDir().toAbsolutePath() + "). Ctrl-C stops it.");
+        root().out().flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** Starts a server; a failure to start (port taken, unreadable key file...) is the user's to fix, not a bug. */
+    static CoffreServer start(ServerConfig config) {
+        try {
+            return CoffreServer.start(config);
+        } catch (RuntimeException e) {
+            throw new CliError("Cannot start the server on " + config.bindHost() + ":" + config.port() + " ("
+                    + config.dataDir() + "): " + e.getMessage(), e);
+        }
+    }
+
+    ServerConfig config() {
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new UsageError("--tls-cert and --tls-key go together.");
+        }
+        if (port < 0 || port > 65535) {
+            throw new UsageError("--port must be 0..65535, got " + port + ".");
+        }
+        if (!MATRICES.contains(matrix)) {
+            throw new UsageError("--matrix is 'default' or 'extended', got '" + matrix + "'.");
+        }
+        return new ServerConfig(root().dataDir(), bind, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
+                matrix);
+    }
+}

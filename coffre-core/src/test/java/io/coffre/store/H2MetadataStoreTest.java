@@ -1,0 +1,53 @@
+package io.coffre.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.UUID;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The metadata contract on both H2 variants Coffre ships: the embedded file database and the in-memory one. */
+class H2MetadataStoreTest {
+
+    @Nested
+    class OnFile extends MetadataStoreContract {
+        @TempDir
+        Path dir;
+
+        @Override
+        protected MetadataStore newStore() {
+            return MetadataStores.h2(dir);
+        }
+
+        @Test
+        void committedRowsSurviveReopeningAndMigrationsDoNotRerun() {
+            store.withHandle(h -> h.execute("INSERT INTO subscriptions (subscription_id, tenant_id, display_name)"
+                    + " VALUES ('contract-durable', 't', 'Durable')"));
+            store.close();
+            store = newStore();
+            assertThat(count("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = 'contract-durable'"))
+                    .isEqualTo(1);
+        }
+    }
+
+    @Nested
+    class InMemory extends MetadataStoreContract {
+        private final String name = "contract-" + UUID.randomUUID();
+
+        @Override
+        protected MetadataStore newStore() {
+            return MetadataStores.h2InMemory(name);
+        }
+
+        @Test
+        void closingDropsTheDatabase() {
+            store.withHandle(h -> h.execute("INSERT INTO subscriptions (subscription_id, tenant_id, display_name)"
+                    + " VALUES ('contract-gone', 't', 'Gone')"));
+            store.close();
+            store = newStore();
+            assertThat(count("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = 'contract-gone'")).isZero();
+        }
+    }
+}
