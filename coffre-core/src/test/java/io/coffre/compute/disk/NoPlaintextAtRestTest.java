@@ -8,7 +8,9 @@ import io.coffre.store.StorageScanner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +28,12 @@ class NoPlaintextAtRestTest {
 
     @Test
     void noWindowOfWrittenPlaintextIsStored() throws IOException {
-        byte[] secret = pattern(40, 3 * (1 << 20));
+        // a 64 KiB pattern tiled over 3 MiB: every window the scanner knows is written many times, in every position
+        byte[] tile = pattern(40, 64 << 10);
+        byte[] secret = new byte[3 << 20];
+        for (int at = 0; at < secret.length; at += tile.length) {
+            System.arraycopy(tile, 0, secret, at, tile.length);
+        }
         try (DiskFixture fixture = new DiskFixture(dir)) {
             String disk = fixture.store.create(6L * BLOCK_BYTES, DiskSource.empty());
             try (BlockDevice device = fixture.store.open(disk)) {
@@ -40,15 +47,16 @@ class NoPlaintextAtRestTest {
                 device.write(3L * BLOCK_BYTES - 1000, secret, 1000, 2 * BLOCK_BYTES / 3, false);
             }
             assertThat(fixture.blockFiles()).hasSizeGreaterThanOrEqualTo(5);
-            assertThat(StorageScanner.findBytes(fixture.metadata, fixture.blobs, secret, WINDOW)).isEmpty();
+            assertThat(StorageScanner.findBytes(fixture.metadata, fixture.blobs, tile, WINDOW)).isEmpty();
         }
+        // the database files as they lie on disk, free pages and logs included (the blobs were scanned above)
         List<Path> files;
-        try (Stream<Path> walk = Files.walk(dir)) {
+        try (Stream<Path> walk = Files.walk(dir.resolve("db"))) {
             files = walk.filter(Files::isRegularFile).toList();
         }
         assertThat(files).anyMatch(f -> f.toString().endsWith(".mv.db"));
         for (Path file : files) {
-            assertThat(StorageScanner.findBytes(Files.readAllBytes(file), file.toString(), secret, WINDOW)).isEmpty();
+            assertThat(StorageScanner.findBytes(Files.readAllBytes(file), file.toString(), tile, WINDOW)).isEmpty();
         }
     }
 
@@ -56,8 +64,8 @@ class NoPlaintextAtRestTest {
     void theScanWouldSeeAPlaintextBlockObject() {
         byte[] secret = pattern(41, 10_000);
         try (DiskFixture fixture = new DiskFixture(dir)) {
-            fixture.blobs.put(BlockRef.blobKey(java.util.UUID.randomUUID()),
-                    java.util.Arrays.copyOfRange(secret, 333, 333 + WINDOW));
+            fixture.blobs.put(BlockRef.blobKey(UUID.randomUUID()),
+                    Arrays.copyOfRange(secret, 333, 333 + WINDOW));
             assertThat(StorageScanner.findBytes(fixture.metadata, fixture.blobs, secret, WINDOW)).hasSize(1);
         }
     }
