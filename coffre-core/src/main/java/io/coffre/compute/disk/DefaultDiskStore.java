@@ -74,6 +74,8 @@ final class DefaultDiskStore implements DiskStore {
         }
         String diskId = UUID.randomUUID().toString();
         if (source instanceof DiskSource.CopyOf copy) {
+            // refused before a key is made for nothing; checked again under lock below
+            checkCopySize(metadata.findMap(copy.sourceId()).orElseThrow(() -> notFound(copy.sourceId())), sizeBytes);
             // a disk copied while open: what its writer acknowledged so far belongs in the copy
             flushIfOpen(copy.sourceId());
         }
@@ -82,11 +84,7 @@ final class DefaultDiskStore implements DiskStore {
             String sourceId = null;
             if (source instanceof DiskSource.CopyOf copy) {
                 sourceId = copy.sourceId();
-                MapRow from = metadata.lockMap(h, sourceId).orElseThrow(() -> notFound(copy.sourceId()));
-                if (sizeBytes < from.sizeBytes()) {
-                    throw ArmException.badRequest("InvalidDiskSize", "A copy of " + from.id() + " needs at least its "
-                            + from.sizeBytes() + " bytes; " + sizeBytes + " were asked for.");
-                }
+                checkCopySize(metadata.lockMap(h, sourceId).orElseThrow(() -> notFound(copy.sourceId())), sizeBytes);
             }
             metadata.insertMap(h, new MapRow(diskId, Kind.DISK, sizeBytes, writeKeyId, sourceId), now());
             if (sourceId != null) {
@@ -210,12 +208,29 @@ final class DefaultDiskStore implements DiskStore {
             devices = new ArrayList<>(open.values());
             open.clear();
         }
-        try {
-            for (Shared shared : devices) {
+        RuntimeException failure = null;
+        for (Shared shared : devices) {
+            try {
                 shared.device.flush();
+            } catch (RuntimeException e) {
+                // flush the other disks all the same; the first failure is the one reported
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
-        } finally {
-            workers.shutdown();
+        }
+        workers.shutdown();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static void checkCopySize(MapRow source, long sizeBytes) {
+        if (sizeBytes < source.sizeBytes()) {
+            throw ArmException.badRequest("InvalidDiskSize", "A copy of " + source.id() + " needs at least its "
+                    + source.sizeBytes() + " bytes; " + sizeBytes + " were asked for.");
         }
     }
 

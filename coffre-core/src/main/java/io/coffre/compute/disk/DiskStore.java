@@ -12,8 +12,9 @@ import java.util.List;
  * shares the source's objects and keys and writes its own blocks under a fresh key of its own.
  *
  * <p>Disks and snapshots share one id space. Errors are {@link io.coffre.arm.ArmException}s with stable codes:
- * {@code InvalidDiskSize}, {@code InvalidRange} (400), {@code DiskNotFound} (404), {@code DiskInUse}, {@code
- * NotADisk}, {@link DiskKeyUnavailableException#CODE} (409) and {@link BlockIntegrityException#CODE} (500).
+ * {@code InvalidDiskSize}, {@code InvalidRange}, {@code InvalidSnapshotRequest} (400), {@code DiskNotFound} (404),
+ * {@code DiskInUse}, {@code NotADisk}, {@link DiskKeyUnavailableException#CODE} (409) and
+ * {@link BlockIntegrityException#CODE} (500).
  */
 public interface DiskStore extends AutoCloseable {
     int BLOCK_BYTES = BlockFormat.BLOCK_BYTES;

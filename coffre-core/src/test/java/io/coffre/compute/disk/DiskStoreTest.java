@@ -312,7 +312,7 @@ class DiskStoreTest {
             writer.start();
             List<long[]> seen = new ArrayList<>();
             try {
-                for (int i = 0; i < 10; i++) {
+                for (int i = 0; i < 6; i++) {
                     List<String> pair = store().snapshot(List.of(x, y));
                     seen.add(new long[] {generation(pair.get(0)), generation(pair.get(1))});
                 }

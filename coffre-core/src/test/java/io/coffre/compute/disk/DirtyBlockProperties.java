@@ -1,0 +1,107 @@
+package io.coffre.compute.disk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/** A dirty block against a model: an array of bytes and an array of "written" flags. */
+class DirtyBlockProperties {
+    private static final int LENGTH = 3000;
+
+    /** @param kind 0 data, 1 zeros written, 2 trim */
+    record Op(int kind, int offset, int length, long seed) {
+    }
+
+    @Property(tries = 300)
+    void tracksWrittenBytesAndMergesLayers(@ForAll("ops") List<Op> newer, @ForAll("ops") List<Op> older,
+                                           @ForAll long storedSeed, @ForAll boolean stored) {
+        Model newModel = new Model();
+        DirtyBlock newBlock = apply(newer, newModel);
+        Model oldModel = new Model();
+        DirtyBlock oldBlock = apply(older, oldModel);
+
+        for (int offset = 0; offset < LENGTH; offset += 97) {
+            int n = Math.min(211, LENGTH - offset);
+            byte[] target = new byte[n];
+            Arrays.fill(target, (byte) 0x5a);
+            newBlock.overlay(offset, target, 0, n);
+            for (int i = 0; i < n; i++) {
+                byte expected = newModel.written[offset + i] ? newModel.data[offset + i] : (byte) 0x5a;
+                assertThat(target[i]).as("byte %d", offset + i).isEqualTo(expected);
+            }
+            assertThat(newBlock.covers(offset, n)).isEqualTo(newModel.covers(offset, n));
+        }
+
+        // a failed flush puts the older buffer under the newer one: newer bytes win
+        newBlock.underlay(oldBlock);
+        for (int i = 0; i < LENGTH; i++) {
+            if (!newModel.written[i] && oldModel.written[i]) {
+                newModel.data[i] = oldModel.data[i];
+                newModel.written[i] = true;
+            }
+        }
+        // read-modify-write: what was never written comes from the stored block (shorter than the block: zeros)
+        byte[] storedContent = stored ? DiskStoreTest.pattern(storedSeed, LENGTH - 100) : null;
+        newBlock.completeFrom(storedContent);
+        byte[] expected = new byte[LENGTH];
+        for (int i = 0; i < LENGTH; i++) {
+            expected[i] = newModel.written[i] ? newModel.data[i]
+                    : storedContent != null && i < storedContent.length ? storedContent[i] : 0;
+        }
+        assertThat(newBlock.isComplete()).isTrue();
+        byte[] content = newBlock.content();
+        if (DirtyBlock.isZero(expected, 0, LENGTH)) {
+            assertThat(content).isNull();
+        } else {
+            assertThat(content).isEqualTo(expected);
+        }
+        assertThat(newBlock.allocatedBytes()).isIn(0, LENGTH);
+    }
+
+    @Provide
+    Arbitrary<List<Op>> ops() {
+        Arbitrary<Integer> offsets = Arbitraries.integers().between(0, LENGTH - 1);
+        return Combinators.combine(Arbitraries.integers().between(0, 2), offsets, Arbitraries.integers()
+                        .between(0, LENGTH), Arbitraries.longs())
+                .as((kind, offset, length, seed) -> new Op(kind, offset, Math.min(length, LENGTH - offset), seed))
+                .list().ofMaxSize(8);
+    }
+
+    private static DirtyBlock apply(List<Op> ops, Model model) {
+        DirtyBlock block = new DirtyBlock(LENGTH);
+        for (Op op : ops) {
+            byte[] data = op.kind() == 0 ? DiskStoreTest.pattern(op.seed(), op.length()) : new byte[op.length()];
+            if (op.kind() == 2) {
+                block.zero(op.offset(), op.length());
+            } else {
+                byte[] source = new byte[op.length() + 7];
+                System.arraycopy(data, 0, source, 7, op.length());
+                block.write(op.offset(), source, 7, op.length());
+            }
+            System.arraycopy(data, 0, model.data, op.offset(), op.length());
+            Arrays.fill(model.written, op.offset(), op.offset() + op.length(), true);
+        }
+        return block;
+    }
+
+    private static final class Model {
+        final byte[] data = new byte[LENGTH];
+        final boolean[] written = new boolean[LENGTH];
+
+        boolean covers(int offset, int n) {
+            for (int i = offset; i < offset + n; i++) {
+                if (!written[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}
