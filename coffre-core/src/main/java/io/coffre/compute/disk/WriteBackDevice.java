@@ -113,15 +113,16 @@ final class WriteBackDevice {
             synchronized (lock) {
                 forEachPiece(offset, length, (index, blockOffset, position, n) -> {
                     int blockLength = blockLength(index);
-                    if (n == blockLength) {
-                        DirtyBlock replaced = dirty.put(index, new DirtyBlock(blockLength));
+                    if (n < blockLength) {
+                        dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength)).zero(blockOffset, n);
+                    } else if (stored.containsKey(index) || flushing.containsKey(index) || dirty.containsKey(index)) {
+                        DirtyBlock zeroed = new DirtyBlock(blockLength);
+                        zeroed.zero(0, blockLength);
+                        DirtyBlock replaced = dirty.put(index, zeroed);
                         if (replaced != null) {
                             bufferedBytes -= replaced.allocatedBytes();
                         }
-                        dirty.get(index).zero(0, blockLength);
-                    } else {
-                        dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength)).zero(blockOffset, n);
-                    }
+                    } // else: a whole block that is zero already (a full-disk discard must not fill the buffer)
                 });
             }
         } finally {

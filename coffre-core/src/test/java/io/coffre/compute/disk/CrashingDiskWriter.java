@@ -11,10 +11,10 @@ import java.util.Deque;
 /**
  * The child process of {@link DiskCrashTest}: writes {@link CrashRecords} through the write-back layer forever,
  * with flushes, FUA writes, early flushes (a two-block buffer), snapshots taken and deleted, and a concurrent
- * reclaim, until it is killed. It prints {@code flushed N} once every record up to N is durable, and {@code fua N}
- * once record N is.
+ * reclaim, until it is killed. It creates the disk and prints {@code disk ID}, then prints {@code flushed N} once
+ * every record up to N is durable, and {@code fua N} once record N is.
  *
- * <p>Arguments: data directory, disk id, first seq.
+ * <p>Argument: the data directory.
  */
 public final class CrashingDiskWriter {
     private CrashingDiskWriter() {
@@ -22,8 +22,6 @@ public final class CrashingDiskWriter {
 
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]);
-        String diskId = args[1];
-        long seq = Long.parseLong(args[2]);
         MetadataStore metadata = MetadataStores.h2(dataDir.resolve("db"));
         DefaultDiskStore store = new DefaultDiskStore(metadata, BlobStores.fileSystem(dataDir.resolve("blobs")),
                 new TestKeyRing(), new SecureRandom(), new DefaultDiskStore.Settings(DiskFixture.SMALL_BUFFER, 8,
@@ -37,8 +35,10 @@ public final class CrashingDiskWriter {
         reclaimer.setDaemon(true);
         reclaimer.start();
         Deque<String> snapshots = new ArrayDeque<>();
+        String diskId = store.create(CrashRecords.DISK_BYTES, DiskSource.empty());
+        report("disk " + diskId);
         BlockDevice device = store.open(diskId);
-        for (; ; seq++) {
+        for (long seq = 1; ; seq++) {
             boolean fua = seq % 11 == 0;
             device.write(CrashRecords.offset(seq), CrashRecords.record(seq), 0, CrashRecords.RECORD_BYTES, fua);
             if (fua) {

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * writer's grace period is over, leaves exactly the objects the maps refer to.
  */
 class DiskCrashTest {
-    private static final int ROUNDS = 2;
+    /** Snapshots come every 10 records and flushes every 7, so the kill finds both done and some in flight. */
+    private static final int FLUSHES_BEFORE_KILL = 3;
 
     @TempDir
     Path dir;
@@ -37,55 +38,47 @@ class DiskCrashTest {
     @Timeout(60)
     void flushedWritesSurviveAKillAndNoBlockIsHalfVisible() throws Exception {
         long seed = System.nanoTime();
-        Random random = new Random(seed);
-        String disk;
-        try (DiskFixture fixture = new DiskFixture(dir)) {
-            disk = fixture.store.create(CrashRecords.DISK_BYTES, DiskSource.empty());
-        }
+        String context = "seed " + seed;
+        List<String> lines = runAndKill(FLUSHES_BEFORE_KILL, new Random(seed).nextInt(300));
+        assertThat(lines).as(context).isNotEmpty();
+        String disk = lines.get(0).split(" ")[1];
         long[] durableSeq = new long[SLOTS];
-        long nextSeq = 1;
-        for (int round = 1; round <= ROUNDS; round++) {
-            String context = "seed " + seed + ", round " + round;
-            List<String> lines = runAndKill(disk, nextSeq, 4, random.nextInt(300));
-            long flushed = 0;
-            for (String line : lines) {
-                String[] parts = line.split(" ");
-                long seq = Long.parseLong(parts[1]);
-                if (parts[0].equals("flushed")) {
-                    flushed = Math.max(flushed, seq);
-                } else {
-                    durableSeq[(int) (seq % SLOTS)] = Math.max(durableSeq[(int) (seq % SLOTS)], seq);
-                }
-            }
-            for (long seq = nextSeq; seq <= flushed; seq++) {
+        long flushed = 0;
+        for (String line : lines.subList(1, lines.size())) {
+            String[] parts = line.split(" ");
+            long seq = Long.parseLong(parts[1]);
+            if (parts[0].equals("flushed")) {
+                flushed = Math.max(flushed, seq);
+            } else {
                 durableSeq[(int) (seq % SLOTS)] = Math.max(durableSeq[(int) (seq % SLOTS)], seq);
             }
-            assertThat(flushed).as(context).isPositive();
+        }
+        for (long seq = 1; seq <= flushed; seq++) {
+            durableSeq[(int) (seq % SLOTS)] = Math.max(durableSeq[(int) (seq % SLOTS)], seq);
+        }
+        assertThat(flushed).as(context).isPositive();
 
-            try (DiskFixture fixture = new DiskFixture(dir)) {
-                long highest = checkRecords(fixture.store, disk, durableSeq, context);
-                nextSeq = Math.max(highest, lines.stream().mapToLong(l -> Long.parseLong(l.split(" ")[1])).max()
-                        .orElse(0)) + SLOTS; // the kill may have hit a write nobody acknowledged: skip past it
-                for (String snapshot : snapshots(fixture)) {
-                    String copy = fixture.store.create(CrashRecords.DISK_BYTES, DiskSource.copyOf(snapshot));
-                    checkRecords(fixture.store, copy, new long[SLOTS], context + ", snapshot " + snapshot);
-                    fixture.store.delete(copy);
-                }
-                fixture.store.reclaim();
-                checkRecords(fixture.store, disk, durableSeq, context + ", after reclaim");
-
-                // the dead writer's uncommitted objects go once their grace period is over
-                fixture.wallClock.addAndGet(DefaultDiskStore.DEFAULTS.uncommittedGraceMillis() + 1);
-                fixture.store.reclaim();
-                assertThat(storedObjects(fixture)).as(context).isEqualTo(referencedObjects(fixture));
-                checkRecords(fixture.store, disk, durableSeq, context + ", after the grace period");
+        try (DiskFixture fixture = new DiskFixture(dir)) {
+            checkRecords(fixture.store, disk, durableSeq, context);
+            List<String> snapshots = snapshots(fixture);
+            assertThat(snapshots).as(context).isNotEmpty();
+            for (String snapshot : snapshots) {
+                String copy = fixture.store.create(CrashRecords.DISK_BYTES, DiskSource.copyOf(snapshot));
+                checkRecords(fixture.store, copy, new long[SLOTS], context + ", snapshot " + snapshot);
+                fixture.store.delete(copy);
             }
+            fixture.store.reclaim();
+            checkRecords(fixture.store, disk, durableSeq, context + ", after reclaim");
+
+            // the dead writer's uncommitted objects go once their grace period is over
+            fixture.wallClock.addAndGet(DefaultDiskStore.DEFAULTS.uncommittedGraceMillis() + 1);
+            fixture.store.reclaim();
+            assertThat(storedObjects(fixture)).as(context).isEqualTo(referencedObjects(fixture));
+            checkRecords(fixture.store, disk, durableSeq, context + ", after the grace period");
         }
     }
 
-    /** @return the highest seq found */
-    private static long checkRecords(DiskStore store, String disk, long[] durableSeq, String context) {
-        long highest = 0;
+    private static void checkRecords(DiskStore store, String disk, long[] durableSeq, String context) {
         try (BlockDevice device = store.open(disk)) {
             byte[] slot = new byte[RECORD_BYTES];
             for (int s = 0; s < SLOTS; s++) {
@@ -94,10 +87,8 @@ class DiskCrashTest {
                 assertThat(seq).as("%s: slot %d is torn or foreign", context, s).isNotNegative();
                 assertThat(seq).as("%s: slot %d lost a durable record", context, s)
                         .isGreaterThanOrEqualTo(durableSeq[s]);
-                highest = Math.max(highest, seq);
             }
         }
-        return highest;
     }
 
     private static List<String> snapshots(DiskFixture fixture) {
@@ -117,11 +108,11 @@ class DiskCrashTest {
     }
 
     /** Starts a writer, waits for {@code flushes} flush reports, waits {@code delayMillis} more and kills it. */
-    private List<String> runAndKill(String disk, long firstSeq, int flushes, int delayMillis)
+    private List<String> runAndKill(int flushes, int delayMillis)
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process writer = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                CrashingDiskWriter.class.getName(), dir.toString(), disk, Long.toString(firstSeq))
+                CrashingDiskWriter.class.getName(), dir.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -129,7 +120,7 @@ class DiskCrashTest {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(writer.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 for (String line; (line = out.readLine()) != null; ) {
-                    if (line.matches("(flushed|fua) \\d+")) { // logging shares stdout
+                    if (line.matches("disk \\S+|(flushed|fua) \\d+")) { // logging shares stdout
                         lines.add(line);
                     }
                 }
