@@ -12,7 +12,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** A dirty block against a model: an array of bytes and an array of "written" flags. */
-class DirtyBlockProperties {
+class DirtyBlockTest {
     private static final int LENGTH = 3000;
 
     /** @param kind 0 data, 1 zeros written, 2 trim */

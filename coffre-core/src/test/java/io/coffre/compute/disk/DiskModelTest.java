@@ -27,7 +27,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * favoured) against a byte-array model of the disk. The disk ends in a partial block and the buffer holds two
  * blocks, so early flushes and the short tail block are exercised too.
  */
-class DiskModelProperties {
+class DiskModelTest {
     private static final long SIZE = 3L * BLOCK_BYTES + 1536;
     private static Path dir;
     private static DiskFixture fixture;
