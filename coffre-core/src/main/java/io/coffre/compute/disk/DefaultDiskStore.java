@@ -133,8 +133,9 @@ final class DefaultDiskStore implements DiskStore {
                 pausedSoFar.add(device);
             }
             return metadata.inTransaction(h -> {
-                List<String> snapshotIds = new ArrayList<>();
-                for (String diskId : diskIds) {
+                Map<String, String> snapshotOf = new HashMap<>();
+                // rows locked in id order too, so concurrent multi-disk snapshots cannot deadlock in the database
+                for (String diskId : diskIds.stream().sorted().toList()) {
                     MapRow disk = metadata.lockMap(h, diskId).orElseThrow(() -> notFound(diskId));
                     if (disk.kind() != Kind.DISK) {
                         throw ArmException.conflict("NotADisk", diskId + " is a snapshot; snapshot its disk instead,"
@@ -144,9 +145,9 @@ final class DefaultDiskStore implements DiskStore {
                     metadata.insertMap(h, new MapRow(snapshotId, Kind.SNAPSHOT, disk.sizeBytes(), null, diskId),
                             now());
                     metadata.copyBlocks(h, diskId, snapshotId);
-                    snapshotIds.add(snapshotId);
+                    snapshotOf.put(diskId, snapshotId);
                 }
-                return snapshotIds;
+                return diskIds.stream().map(snapshotOf::get).toList();
             });
         } finally {
             pausedSoFar.forEach(WriteBackDevice::resumeWrites);
