@@ -3,6 +3,7 @@ package io.coffre.server;
 import io.coffre.CoffreCore;
 import io.coffre.Endpoints;
 import io.coffre.arm.ArmException;
+import io.coffre.catalog.SupportMatrix;
 import io.coffre.json.Json;
 import io.coffre.time.CoffreClock;
 import io.coffre.time.ManualClock;
@@ -63,7 +64,8 @@ public final class CoffreServer implements AutoCloseable {
         int port = config.port() == 0 ? FreePort.find(config.bindHost()) : config.port();
         ServerConfig effective = config.withPort(port);
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
-        CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock);
+        CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock,
+                SupportMatrix.load(config.matrix()));
         try {
             List<RouteModule> modules = routeModules.apply(core);
             Javalin app = Javalin.create(cfg -> {
