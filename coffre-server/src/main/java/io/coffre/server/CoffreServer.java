@@ -50,7 +50,8 @@ public final class CoffreServer implements AutoCloseable {
     private static List<RouteModule> modules(CoffreCore core) {
         return List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core),
                 new AttestationRoutes(core), new ResourceManagerRoutes(core), new AuthorizationRoutes(core),
-                new OperationRoutes(core), new AdminClockRoutes(core), new AdminAuditRoutes(core),
+                new FeatureRoutes(core), new OperationRoutes(core), new AdminClockRoutes(core),
+                new AdminAuditRoutes(core),
                 new KeyVaultDataRoutes(core.keyService()),
                 new ManagedHsmRbacRoutes(core.keyService()),
                 new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
