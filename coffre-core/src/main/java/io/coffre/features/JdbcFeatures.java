@@ -9,6 +9,8 @@ import io.coffre.identity.Principal;
 import io.coffre.store.MetadataStore;
 import io.coffre.store.StoreConflictException;
 import io.coffre.time.CoffreClock;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +40,11 @@ final class JdbcFeatures implements Features {
 
     /** A stored row: its state as written and when (if ever) it settles. */
     private record Row(State state, Long settlesAt) {
+        static Row of(ResultSet rs) throws SQLException {
+            long settlesAt = rs.getLong("settles_at");
+            return new Row(State.valueOf(rs.getString("state")), rs.wasNull() ? null : settlesAt);
+        }
+
         State effective(long now) {
             if (settlesAt == null || now < settlesAt) {
                 return state;
@@ -93,7 +100,7 @@ final class JdbcFeatures implements Features {
                             + " WHERE subscription_id = :s")
                     .bind("s", subscription)
                     .map((rs, ctx) -> Map.entry(rs.getString("namespace") + "/" + rs.getString("name"),
-                            new Row(State.valueOf(rs.getString("state")), (Long) rs.getObject("settles_at"))))
+                            Row.of(rs)))
                     .forEach(e -> byKey.put(e.getKey(), e.getValue()));
             return byKey;
         });
@@ -162,7 +169,7 @@ final class JdbcFeatures implements Features {
         return h.createQuery("SELECT state, settles_at FROM feature_registrations"
                         + " WHERE subscription_id = :s AND namespace = :ns AND name = :n" + lock)
                 .bind("s", subscription).bind("ns", known.namespace()).bind("n", known.name())
-                .map((rs, ctx) -> new Row(State.valueOf(rs.getString("state")), (Long) rs.getObject("settles_at")))
+                .map((rs, ctx) -> Row.of(rs))
                 .findOne();
     }
 
