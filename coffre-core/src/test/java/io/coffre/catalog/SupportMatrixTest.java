@@ -112,5 +112,6 @@ class SupportMatrixTest {
         assertThatThrownBy(() -> SupportMatrix.load("wide")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Unknown support matrix 'wide'; choose one of default, extended.");
         assertThatThrownBy(() -> SupportMatrix.load("../regions")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SupportMatrix.load(null)).isInstanceOf(IllegalArgumentException.class);
     }
 }
