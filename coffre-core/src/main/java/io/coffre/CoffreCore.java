@@ -6,6 +6,8 @@ import io.coffre.arm.ResourceManager;
 import io.coffre.attestation.AttestationService;
 import io.coffre.attestation.Attestations;
 import io.coffre.authorization.Authorization;
+import io.coffre.catalog.SupportMatrix;
+import io.coffre.features.Features;
 import io.coffre.audit.AuditLog;
 import io.coffre.audit.AuditLogs;
 import io.coffre.identity.Identities;
@@ -52,15 +54,23 @@ public final class CoffreCore implements AutoCloseable {
     private final ResourceManager resourceManager;
     private final AuditLog audit;
     private final KeyService keyService;
+    private final SupportMatrix supportMatrix;
+    private final Features features;
+
+    /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
+    public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
+        return open(dataDir, masterKeyFile, endpoints, clock, SupportMatrix.load("default"));
+    }
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
-    public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
+    public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock,
+                                  SupportMatrix supportMatrix) {
         MasterKey masterKey = MasterKey.resolve(masterKeyFile, dataDir);
         MetadataStore metadata = MetadataStores.h2(dataDir.resolve("db"));
         CoffreCore core;
         try {
             core = new CoffreCore(metadata, BlobStores.fileSystem(dataDir.resolve("blobs")), masterKey, endpoints,
-                    clock);
+                    clock, supportMatrix);
         } catch (RuntimeException e) {
             metadata.close();
             throw e;
@@ -70,8 +80,9 @@ public final class CoffreCore implements AutoCloseable {
     }
 
     public CoffreCore(MetadataStore metadata, BlobStore blobs, MasterKey masterKey, Endpoints endpoints,
-                      CoffreClock clock) {
+                      CoffreClock clock, SupportMatrix supportMatrix) {
         this.metadata = metadata;
+        this.supportMatrix = supportMatrix;
         this.blobs = blobs;
         this.endpoints = endpoints;
         this.clock = clock;
@@ -86,6 +97,7 @@ public final class CoffreCore implements AutoCloseable {
         this.audit = AuditLogs.open(metadata, clock);
         this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
                 resourceManager, resourceIndex, audit, attestation);
+        this.features = Features.open(metadata, resourceManager, accessControl, clock);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -165,6 +177,16 @@ public final class CoffreCore implements AutoCloseable {
     /** Microsoft.KeyVault: vaults, managed HSMs and their keys. */
     public KeyService keyService() {
         return keyService;
+    }
+
+    /** What confidential-VM backup, restore and restore points support (the server's {@code --matrix}). */
+    public SupportMatrix supportMatrix() {
+        return supportMatrix;
+    }
+
+    /** Microsoft.Features: preview features and subscription flags. */
+    public Features features() {
+        return features;
     }
 
     @Override

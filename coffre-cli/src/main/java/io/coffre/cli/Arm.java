@@ -11,6 +11,7 @@ import java.util.Optional;
 /** The ARM calls the CLI makes (resource groups, Key Vaults, Managed HSMs), with the api-versions az uses. */
 final class Arm {
     static final String RESOURCES_API = "2021-04-01";
+    static final String FEATURES_API = "2021-07-01";
     /** az resolves a vault's resource group with this old generic-resources version. */
     static final String RESOURCE_LIST_API = "2015-11-01";
 
@@ -71,6 +72,42 @@ final class Arm {
 
     JsonNode deleteGroup(String name) {
         return http.sendAndWait("DELETE", base + groupScope(name) + "?api-version=" + RESOURCES_API, null);
+    }
+
+    // Preview features (Microsoft.Features) and resource providers
+
+    private String featuresUrl(String namespace, String suffix) {
+        return base + subscriptionScope() + "/providers/Microsoft.Features"
+                + (namespace == null ? "" : "/providers/" + encode(namespace)) + "/features" + suffix
+                + "?api-version=" + FEATURES_API;
+    }
+
+    /** As az sends it: a POST without a body; the answer is {@code Registering}, {@code Pending} or settled. */
+    JsonNode registerFeature(String namespace, String name) {
+        return http.post(featuresUrl(namespace, "/" + encode(name) + "/register"), null);
+    }
+
+    JsonNode unregisterFeature(String namespace, String name) {
+        return http.post(featuresUrl(namespace, "/" + encode(name) + "/unregister"), null);
+    }
+
+    JsonNode feature(String namespace, String name) {
+        return http.get(featuresUrl(namespace, "/" + encode(name)));
+    }
+
+    /** @param namespaceOrNull one provider's features, or every known feature */
+    ArrayNode features(String namespaceOrNull) {
+        return http.getAll(featuresUrl(namespaceOrNull, ""));
+    }
+
+    JsonNode registerProvider(String namespace) {
+        return http.post(base + subscriptionScope() + "/providers/" + encode(namespace) + "/register?api-version="
+                + RESOURCES_API, null);
+    }
+
+    JsonNode provider(String namespace) {
+        return http.get(base + subscriptionScope() + "/providers/" + encode(namespace) + "?api-version="
+                + RESOURCES_API);
     }
 
     // Key Vaults and Managed HSMs

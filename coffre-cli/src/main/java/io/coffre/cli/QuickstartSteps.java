@@ -36,6 +36,8 @@ final class QuickstartSteps {
     static final String KEY = "cvmkey";
     static final String BACKUP_ROLE = "Quickstart Key Backup";
     static final String BACKUP_MANAGEMENT_SERVICE = "262044b1-e2ce-469f-a196-69ab7ada62d3";
+    static final String COMPUTE = "Microsoft.Compute";
+    static final String CVM_RESTORE_POINTS = "RestorePointSupportForConfidentialVMV2";
     private static final String DATA_ACTION = "Microsoft.KeyVault/managedHsm/";
 
     private final Session session;
@@ -56,6 +58,7 @@ final class QuickstartSteps {
     static Walkthrough walkthrough(Session session) {
         QuickstartSteps s = new QuickstartSteps(session);
         return new Walkthrough()
+                .step("register the preview feature " + COMPUTE + "/" + CVM_RESTORE_POINTS, s::registerFeature)
                 .step("create resource group " + GROUP + " in " + LOCATION, s::createGroup)
                 .step("create premium key vault " + VAULT + " with purge protection", s::createVault)
                 .step("create managed HSM " + HSM + " with you as administrator", s::createHsm)
@@ -78,6 +81,20 @@ final class QuickstartSteps {
 
     private KeyService hsm() {
         return session.managedHsm(HSM);
+    }
+
+    /** As the Azure docs have it: feature register, poll feature show until Registered, provider register. */
+    private String registerFeature() {
+        Arm arm = session.arm();
+        String before = arm.feature(COMPUTE, CVM_RESTORE_POINTS).path("properties").path("state").asText();
+        String answered = arm.registerFeature(COMPUTE, CVM_RESTORE_POINTS).path("properties").path("state").asText();
+        check(answered.equals("Registering") || answered.equals(ProviderCommand.REGISTERED),
+                "register answered state '" + answered + "'");
+        String after = arm.feature(COMPUTE, CVM_RESTORE_POINTS).path("properties").path("state").asText();
+        check(after.equals(ProviderCommand.REGISTERED), "the feature is '" + after + "' after registering");
+        String provider = arm.registerProvider(COMPUTE).path("registrationState").asText();
+        check(provider.equals(ProviderCommand.REGISTERED), COMPUTE + " is '" + provider + "' after registering");
+        return before + " -> " + answered + " -> " + after;
     }
 
     private String createGroup() {

@@ -1,9 +1,9 @@
 package io.coffre.cli;
 
+import io.coffre.catalog.SupportMatrix;
 import io.coffre.server.CoffreServer;
 import io.coffre.server.ServerConfig;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -11,7 +11,6 @@ import picocli.CommandLine.Option;
 
 @Command(name = "server", description = "Run a Coffre server in the foreground; Ctrl-C or SIGTERM stops it cleanly.")
 final class ServerCommand extends CliCommand implements Callable<Integer> {
-    private static final Set<String> MATRICES = Set.of("default", "extended");
 
     @Option(names = "--port", defaultValue = "" + ServerConfig.DEFAULT_PORT, paramLabel = "N",
             description = "HTTPS port (default: ${DEFAULT-VALUE}; 0 picks a free one, written to server.json).")
@@ -76,7 +75,7 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new UsageError("--port must be 0..65535, got " + port + ".");
         }
-        if (!MATRICES.contains(matrix)) {
+        if (!SupportMatrix.NAMES.contains(matrix)) {
             throw new UsageError("--matrix is 'default' or 'extended', got '" + matrix + "'.");
         }
         return new ServerConfig(root().dataDir(), bind, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,

@@ -45,6 +45,9 @@ class ArgumentValidationTest {
             "attestation token --type Sgx --runtime-key-file k.pem | Invalid value for option '--type'",
             "server --tls-cert c.pem | --tls-cert and --tls-key go together",
             "server --matrix wide | --matrix is 'default' or 'extended'",
+            "feature register --name RestorePointSupportForConfidentialVMV2 | Missing required option: '--namespace",
+            "feature show --namespace Microsoft.Compute | Missing required option: '--name",
+            "provider register | Missing required option: '--namespace",
             "server --port 70000 | --port must be 0..65535",
             "-o yaml group list | Invalid value for option '--output'"})
     void refusesBadArgumentsWithExitCode2(String args, String message) {

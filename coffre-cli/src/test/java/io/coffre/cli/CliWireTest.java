@@ -73,6 +73,28 @@ class CliWireTest {
     }
 
     @Test
+    void featureAndProviderRegistrationSendWhatAzSends() {
+        String feature = "/subscriptions/sub1/providers/Microsoft.Features/providers/Microsoft.Compute/features/"
+                + "RestorePointSupportForConfidentialVMV2";
+        wire.on("POST", feature + "/register\\?api-version=2021-07-01", 200, "{\"name\":\"Microsoft.Compute/"
+                + "RestorePointSupportForConfidentialVMV2\",\"properties\":{\"state\":\"Registering\"}}");
+        wire.on("GET", "/subscriptions/sub1/providers/Microsoft.Compute\\?api-version=2021-04-01", 200,
+                "{\"namespace\":\"Microsoft.Compute\",\"registrationState\":\"Registered\"}");
+        wire.on("POST", "/subscriptions/sub1/providers/Microsoft.Compute/register\\?api-version=2021-04-01", 200,
+                "{\"namespace\":\"Microsoft.Compute\",\"registrationState\":\"Registering\"}");
+        ok(coffre("feature", "register", "--namespace", "Microsoft.Compute", "--name",
+                "RestorePointSupportForConfidentialVMV2"));
+        assertThat(wire.last("POST").body()).as("az sends no body").isNull();
+        CliRun.Result provider = ok(coffre("provider", "register", "-n", "Microsoft.Compute", "--wait"));
+        assertThat(provider.json().path("registrationState").asText()).isEqualTo("Registered");
+        assertThat(wire.lines()).containsExactly("GET /subscriptions?api-version=2022-12-01",
+                "POST " + feature + "/register?api-version=2021-07-01",
+                "GET /subscriptions?api-version=2022-12-01",
+                "POST /subscriptions/sub1/providers/Microsoft.Compute/register?api-version=2021-04-01",
+                "GET /subscriptions/sub1/providers/Microsoft.Compute?api-version=2021-04-01");
+    }
+
+    @Test
     void subscriptionOptionAndTokenVariableOverrideTheDefaults() {
         wire.on("GET", "/subscriptions/sub9/resourcegroups\\?api-version=2021-04-01", 200,
                 "{\"value\":[{\"name\":\"a\"}],\"nextLink\":\"https://" + host("management") + "/page2\"}");

@@ -60,8 +60,9 @@ class WalkthroughTest {
     @Test
     void theQuickstartWalksTheKeyServiceFlowInOrder() {
         List<String> titles = QuickstartSteps.walkthrough(null).steps().stream().map(Walkthrough.Step::title).toList();
-        assertThat(titles).hasSize(17);
-        assertThat(String.join("\n", titles)).containsSubsequence("resource group", "premium key vault",
+        assertThat(titles).hasSize(18);
+        assertThat(String.join("\n", titles)).containsSubsequence("RestorePointSupportForConfidentialVMV2",
+                "resource group", "premium key vault",
                 "managed HSM", "RSA-HSM 3072", "custom role", "Backup Management Service", "RSA-OAEP-256", "sign",
                 "rotate", "rotation policy", "back up", "delete and purge", "restore", "attestation token", "release",
                 "audit log");

@@ -3,6 +3,7 @@ package io.coffre.server;
 import io.coffre.CoffreCore;
 import io.coffre.Endpoints;
 import io.coffre.arm.ArmException;
+import io.coffre.catalog.SupportMatrix;
 import io.coffre.json.Json;
 import io.coffre.time.CoffreClock;
 import io.coffre.time.ManualClock;
@@ -49,7 +50,8 @@ public final class CoffreServer implements AutoCloseable {
     private static List<RouteModule> modules(CoffreCore core) {
         return List.of(new HealthRoutes(core), new IdentityRoutes(core), new DirectoryRoutes(core),
                 new AttestationRoutes(core), new ResourceManagerRoutes(core), new AuthorizationRoutes(core),
-                new OperationRoutes(core), new AdminClockRoutes(core), new AdminAuditRoutes(core),
+                new FeatureRoutes(core), new OperationRoutes(core), new AdminClockRoutes(core),
+                new AdminAuditRoutes(core),
                 new KeyVaultDataRoutes(core.keyService()),
                 new ManagedHsmRbacRoutes(core.keyService()),
                 new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
@@ -63,7 +65,8 @@ public final class CoffreServer implements AutoCloseable {
         int port = config.port() == 0 ? FreePort.find(config.bindHost()) : config.port();
         ServerConfig effective = config.withPort(port);
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
-        CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock);
+        CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock,
+                SupportMatrix.load(config.matrix()));
         try {
             List<RouteModule> modules = routeModules.apply(core);
             Javalin app = Javalin.create(cfg -> {

@@ -41,6 +41,14 @@ public final class TestServer implements AutoCloseable {
                 .withManualClock(manualClock)));
     }
 
+    /** A server started with the named support matrix ({@code coffre server --matrix}). */
+    public static TestServer startWithMatrix(String matrix) {
+        Path dir = tempDir();
+        ServerConfig defaults = ServerConfig.defaults(dir).withPort(0);
+        return new TestServer(dir, CoffreServer.start(new ServerConfig(dir, defaults.bindHost(), 0,
+                defaults.dnsSuffix(), null, false, null, null, matrix)));
+    }
+
     /** A server whose only routes are {@code modules} (e.g. routes in front of a recording service). */
     static TestServer startWith(Function<CoffreCore, List<RouteModule>> modules) {
         Path dir = tempDir();
