@@ -8,6 +8,11 @@ import io.coffre.attestation.Attestations;
 import io.coffre.authorization.Authorization;
 import io.coffre.audit.AuditLog;
 import io.coffre.audit.AuditLogs;
+import io.coffre.compute.Disks;
+import io.coffre.compute.EncryptionKeys;
+import io.coffre.compute.SealedPlatformKeys;
+import io.coffre.compute.disk.DiskStore;
+import io.coffre.compute.disk.DiskStores;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -52,6 +57,9 @@ public final class CoffreCore implements AutoCloseable {
     private final ResourceManager resourceManager;
     private final AuditLog audit;
     private final KeyService keyService;
+    private final EncryptionKeys encryptionKeys;
+    private final DiskStore diskStore;
+    private final Disks disks;
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -86,6 +94,10 @@ public final class CoffreCore implements AutoCloseable {
         this.audit = AuditLogs.open(metadata, clock);
         this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
                 resourceManager, resourceIndex, audit, attestation);
+        SealedPlatformKeys platformKeys = new SealedPlatformKeys(metadata, masterKey.sealer(), clock);
+        this.encryptionKeys = platformKeys;
+        this.diskStore = DiskStores.open(metadata, blobs, platformKeys);
+        this.disks = Disks.open(metadata, diskStore, encryptionKeys, resourceIndex, accessControl, clock);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -167,8 +179,24 @@ public final class CoffreCore implements AutoCloseable {
         return keyService;
     }
 
+    /** Where disk data keys come from: a Disk Encryption Set's key or the platform key. */
+    public EncryptionKeys encryptionKeys() {
+        return encryptionKeys;
+    }
+
+    /** The encrypted block store under every disk, snapshot and restore point. */
+    public DiskStore diskStore() {
+        return diskStore;
+    }
+
+    /** Microsoft.Compute disks and snapshots. */
+    public Disks disks() {
+        return disks;
+    }
+
     @Override
     public void close() {
+        diskStore.close();
         keyService.close();
         asyncOperations.close();
         blobs.close();
