@@ -8,6 +8,8 @@ import io.coffre.attestation.Attestations;
 import io.coffre.authorization.Authorization;
 import io.coffre.audit.AuditLog;
 import io.coffre.audit.AuditLogs;
+import io.coffre.compute.DiskEncryptionSets;
+import io.coffre.compute.EncryptionKeys;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -52,6 +54,7 @@ public final class CoffreCore implements AutoCloseable {
     private final ResourceManager resourceManager;
     private final AuditLog audit;
     private final KeyService keyService;
+    private final DiskEncryptionSets diskEncryptionSets;
 
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -86,6 +89,8 @@ public final class CoffreCore implements AutoCloseable {
         this.audit = AuditLogs.open(metadata, clock);
         this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
                 resourceManager, resourceIndex, audit, attestation);
+        this.diskEncryptionSets = DiskEncryptionSets.open(metadata, identity, accessControl, resourceManager,
+                resourceIndex, keyService, asyncOperations, endpoints, clock);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -167,8 +172,19 @@ public final class CoffreCore implements AutoCloseable {
         return keyService;
     }
 
+    /** Microsoft.Compute/diskEncryptionSets and the key hierarchy under them (rotation included). */
+    public DiskEncryptionSets diskEncryptionSets() {
+        return diskEncryptionSets;
+    }
+
+    /** Where disks get their data keys: a DES (CMK) or the platform key of their region (PMK). */
+    public EncryptionKeys encryptionKeys() {
+        return diskEncryptionSets.encryptionKeys();
+    }
+
     @Override
     public void close() {
+        diskEncryptionSets.close();
         keyService.close();
         asyncOperations.close();
         blobs.close();
