@@ -52,7 +52,8 @@ public final class CoffreServer implements AutoCloseable {
                 new OperationRoutes(core), new AdminClockRoutes(core), new AdminAuditRoutes(core),
                 new KeyVaultDataRoutes(core.keyService()),
                 new ManagedHsmRbacRoutes(core.keyService()),
-                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
+                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()),
+                new DiskEncryptionSetRoutes(core.diskEncryptionSets(), core.asyncOperations()));
     }
 
     /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */
