@@ -8,9 +8,10 @@ import io.coffre.attestation.Attestations;
 import io.coffre.authorization.Authorization;
 import io.coffre.audit.AuditLog;
 import io.coffre.audit.AuditLogs;
+import io.coffre.compute.DiskEncryptionSets;
 import io.coffre.compute.Disks;
 import io.coffre.compute.EncryptionKeys;
-import io.coffre.compute.SealedPlatformKeys;
+import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
 import io.coffre.identity.Identities;
@@ -57,7 +58,7 @@ public final class CoffreCore implements AutoCloseable {
     private final ResourceManager resourceManager;
     private final AuditLog audit;
     private final KeyService keyService;
-    private final EncryptionKeys encryptionKeys;
+    private final DiskEncryptionSets diskEncryptionSets;
     private final DiskStore diskStore;
     private final Disks disks;
 
@@ -94,12 +95,32 @@ public final class CoffreCore implements AutoCloseable {
         this.audit = AuditLogs.open(metadata, clock);
         this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
                 resourceManager, resourceIndex, audit, attestation);
-        SealedPlatformKeys platformKeys = new SealedPlatformKeys(metadata, masterKey.sealer(), clock);
-        this.encryptionKeys = platformKeys;
-        this.diskStore = DiskStores.open(metadata, blobs, platformKeys);
-        this.disks = Disks.open(metadata, diskStore, encryptionKeys, resourceIndex, accessControl, clock);
+        this.diskEncryptionSets = DiskEncryptionSets.open(metadata, identity, accessControl, resourceManager,
+                resourceIndex, keyService, asyncOperations, endpoints, clock);
+        this.diskStore = DiskStores.open(metadata, blobs, keyResolver(diskEncryptionSets.encryptionKeys()));
+        this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
+    }
+
+    /**
+     * The disk store's own ring: it resolves any data key id (each ring of {@link EncryptionKeys} does), while new
+     * keys always come from the ring of the disk's own encryption setting ({@link DiskStore#create(long,
+     * io.coffre.compute.disk.DiskSource, DataKeyRing)}).
+     */
+    private static DataKeyRing keyResolver(EncryptionKeys keys) {
+        DataKeyRing anyRing = keys.ring(new EncryptionKeys.Setting(null, null, null));
+        return new DataKeyRing() {
+            @Override
+            public java.util.UUID newKey(String diskId) {
+                throw new IllegalStateException("a disk's data key comes from its own encryption setting's ring");
+            }
+
+            @Override
+            public java.util.Optional<javax.crypto.SecretKey> key(java.util.UUID keyId) {
+                return anyRing.key(keyId);
+            }
+        };
     }
 
     /** A token for every Coffre audience, so the CLI works out of the box; the secret only on first start. */
@@ -179,9 +200,14 @@ public final class CoffreCore implements AutoCloseable {
         return keyService;
     }
 
-    /** Where disk data keys come from: a Disk Encryption Set's key or the platform key. */
+    /** Microsoft.Compute/diskEncryptionSets and the key hierarchy under them (rotation included). */
+    public DiskEncryptionSets diskEncryptionSets() {
+        return diskEncryptionSets;
+    }
+
+    /** Where disks get their data keys: a DES (CMK) or the platform key of their region (PMK). */
     public EncryptionKeys encryptionKeys() {
-        return encryptionKeys;
+        return diskEncryptionSets.encryptionKeys();
     }
 
     /** The encrypted block store under every disk, snapshot and restore point. */
@@ -197,6 +223,7 @@ public final class CoffreCore implements AutoCloseable {
     @Override
     public void close() {
         diskStore.close();
+        diskEncryptionSets.close();
         keyService.close();
         asyncOperations.close();
         blobs.close();

@@ -44,9 +44,10 @@ public interface Disks {
     record Grant(String dataId, String token, String location) {
     }
 
-    static Disks open(MetadataStore metadata, DiskStore store, EncryptionKeys encryption, ResourceIndex index,
+    /** Disks take their data keys from {@code encryptionSets} and register with the DES they use. */
+    static Disks open(MetadataStore metadata, DiskStore store, DiskEncryptionSets encryptionSets, ResourceIndex index,
                       AccessControl access, CoffreClock clock) {
-        return new JdbcDisks(metadata, store, encryption, index, access, clock);
+        return new JdbcDisks(metadata, store, encryptionSets, index, access, clock);
     }
 
     /** Creates (createOption Empty, Copy, Restore, Upload) or updates tags of a disk or snapshot. */

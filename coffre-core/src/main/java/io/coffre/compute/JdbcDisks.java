@@ -37,6 +37,8 @@ final class JdbcDisks implements Disks {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}");
     private static final Set<String> ENCRYPTION_TYPES = Set.of(PLATFORM_KEY, "EncryptionAtRestWithCustomerKey",
             "EncryptionAtRestWithPlatformAndCustomerKeys", "ConfidentialVmEncryptedWithCustomerKey");
+    private static final String CONFIDENTIAL_CMK = "ConfidentialVM_DiskEncryptedWithCustomerKey";
+    private static final String CONFIDENTIAL_DES_TYPE = "ConfidentialVmEncryptedWithCustomerKey";
     private static final Set<String> SECURITY_TYPES = Set.of("Standard", "TrustedLaunch",
             "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey", "ConfidentialVM_DiskEncryptedWithPlatformKey",
             "ConfidentialVM_DiskEncryptedWithCustomerKey", "ConfidentialVM_NonPersistedTPM");
@@ -66,17 +68,19 @@ final class JdbcDisks implements Disks {
 
     private final MetadataStore metadata;
     private final DiskStore store;
+    private final DiskEncryptionSets encryptionSets;
     private final EncryptionKeys encryption;
     private final ResourceIndex index;
     private final AccessControl access;
     private final CoffreClock clock;
     private final SecureRandom random = new SecureRandom();
 
-    JdbcDisks(MetadataStore metadata, DiskStore store, EncryptionKeys encryption, ResourceIndex index,
+    JdbcDisks(MetadataStore metadata, DiskStore store, DiskEncryptionSets encryptionSets, ResourceIndex index,
               AccessControl access, CoffreClock clock) {
         this.metadata = metadata;
         this.store = store;
-        this.encryption = encryption;
+        this.encryptionSets = encryptionSets;
+        this.encryption = encryptionSets.encryptionKeys();
         this.index = index;
         this.access = access;
         this.clock = clock;
@@ -109,6 +113,13 @@ final class JdbcDisks implements Disks {
             metadata.inTransaction(h -> {
                 insert(h, row, subscriptionId, resourceGroup);
                 index.put(id.toString(), kind.resourceType(), location, tagsJson(document));
+                if (row.desId() != null) {
+                    encryptionSets.associate(row.desId(), row.resourceId());
+                    if (kind == Kind.SNAPSHOT) {
+                        // the snapshot keeps its own copy of the wrapped DES key, as restore points do
+                        encryptionSets.copyWrappedKey(row.desId(), row.resourceId());
+                    }
+                }
                 return null;
             });
         } catch (RuntimeException e) {
@@ -120,7 +131,10 @@ final class JdbcDisks implements Disks {
 
     private Row disk(Principal caller, ResourceId id, String location, String option, JsonNode creation,
                      JsonNode properties, ObjectNode document) {
-        EncryptionKeys.Setting setting = encryptionOf(properties.path("encryption"), location);
+        EncryptionKeys.Setting atRest = encryptionOf(properties.path("encryption"), location);
+        ((ObjectNode) document.path("properties")).set("encryption", render(atRest));
+        EncryptionKeys.Setting setting = confidentialSetting(properties.path("securityProfile"), location)
+                .orElse(atRest);
         encryption.check(caller, setting);
         String state = UNATTACHED;
         long size;
@@ -159,11 +173,13 @@ final class JdbcDisks implements Disks {
             throw ArmException.badRequest("InvalidParameter", "The snapshot source " + from.resourceId()
                     + " is a snapshot; take snapshots of disks, or create a disk from this snapshot first.");
         }
+        JsonNode sourceEncryption = from.document().path("properties").path("encryption");
         JsonNode asked = properties.path("encryption");
-        if (asked.isObject() && !encryptionOf(asked, location).equals(from.encryption())) {
+        if (asked.isObject() && !render(encryptionOf(asked, location)).equals(sourceEncryption)) {
             throw ArmException.badRequest("InvalidParameter", "A snapshot keeps the encryption of its source disk "
-                    + from.resourceId() + " (" + from.encryptionType() + "); omit 'encryption' or give the same.");
+                    + from.resourceId() + " (" + sourceEncryption + "); omit 'encryption' or give the same.");
         }
+        ((ObjectNode) document.path("properties")).set("encryption", sourceEncryption.deepCopy());
         ((ObjectNode) document.path("properties")).put("incremental", properties.path("incremental").asBoolean(false));
         String storeId = store.snapshot(from.storeId());
         return new Row(id.toString(), Kind.SNAPSHOT, storeId, location, UNATTACHED, from.encryptionType(),
@@ -251,6 +267,10 @@ final class JdbcDisks implements Disks {
             h.createUpdate("DELETE FROM compute_disks WHERE id_lower = :id").bind("id", key(row.resourceId()))
                     .execute();
             index.remove(row.resourceId());
+            if (row.desId() != null) {
+                encryptionSets.dissociate(row.desId(), row.resourceId());
+                encryptionSets.dropWrappedKeys(row.resourceId());
+            }
             store.delete(row.storeId());
             return true;
         });
@@ -468,6 +488,33 @@ final class JdbcDisks implements Disks {
         return new EncryptionKeys.Setting(type, des == null ? null : ResourceId.parse(des).toString(), location);
     }
 
+    /**
+     * A confidential disk with customer keys is encrypted under its secure DES ({@code
+     * securityProfile.secureVMDiskEncryptionSetId}), whatever its at-rest {@code encryption} says.
+     */
+    private static Optional<EncryptionKeys.Setting> confidentialSetting(JsonNode profile, String location) {
+        if (!CONFIDENTIAL_CMK.equals(profile.path("securityType").asText(null))) {
+            return Optional.empty();
+        }
+        String des = profile.path("secureVMDiskEncryptionSetId").asText(null);
+        if (des == null) {
+            throw ArmException.badRequest("InvalidParameter", "securityProfile.securityType " + CONFIDENTIAL_CMK
+                    + " needs securityProfile.secureVMDiskEncryptionSetId, the id of a Disk Encryption Set of type "
+                    + CONFIDENTIAL_DES_TYPE + ".");
+        }
+        return Optional.of(new EncryptionKeys.Setting(CONFIDENTIAL_DES_TYPE, ResourceId.parse(des).toString(),
+                location));
+    }
+
+    private static ObjectNode render(EncryptionKeys.Setting setting) {
+        ObjectNode node = Json.object();
+        node.put("type", setting.type());
+        if (setting.diskEncryptionSetId() != null) {
+            node.put("diskEncryptionSetId", setting.diskEncryptionSetId());
+        }
+        return node;
+    }
+
     private static void checkSecurityProfile(JsonNode profile) {
         String type = profile.path("securityType").asText(null);
         if (type != null && !SECURITY_TYPES.contains(type)) {
@@ -520,10 +567,8 @@ final class JdbcDisks implements Disks {
         properties.put("diskSizeGB", sizeGb(size));
         properties.put("diskSizeBytes", size);
         properties.put("uniqueId", row.storeId());
-        ObjectNode enc = properties.putObject("encryption");
-        enc.put("type", row.encryptionType());
-        if (row.desId() != null) {
-            enc.put("diskEncryptionSetId", row.desId());
+        if (!properties.has("encryption")) {
+            properties.set("encryption", render(row.encryption()));
         }
         properties.put("diskState", row.diskState());
         properties.put("provisioningState", "Succeeded");

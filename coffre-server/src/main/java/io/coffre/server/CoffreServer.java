@@ -53,6 +53,7 @@ public final class CoffreServer implements AutoCloseable {
                 new KeyVaultDataRoutes(core.keyService()),
                 new ManagedHsmRbacRoutes(core.keyService()),
                 new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()),
+                new DiskEncryptionSetRoutes(core.diskEncryptionSets(), core.asyncOperations()),
                 new DiskRoutes(core.disks(), core.asyncOperations()), new DiskDataRoutes(core.disks()));
     }
 
