@@ -3,9 +3,14 @@ package io.coffre.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.CoffreCore;
 import io.coffre.compute.disk.BlockDevice;
 import io.coffre.identity.Identity;
+import io.coffre.identity.Principal;
+import io.coffre.keyvault.KeyService;
+import io.coffre.keyvault.KeyService.Store;
 import io.coffre.json.Json;
 import io.coffre.store.StorageScanner;
 import java.net.URI;
@@ -231,6 +236,74 @@ class DiskRoutesTest {
             assertThat(sha256(download(server, arm.grantAccess(arm.disk("restored"), "Read"), IMAGE_BYTES)))
                     .as("a disk restored from a snapshot keeps its content when the snapshot is deleted")
                     .isEqualTo(sha256(image));
+        }
+    }
+
+    @Test
+    void customerKeyDiskUsesItsDesAndHoldsNoPlaintext() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            Arm arm = new Arm(server);
+            CoffreCore core = server.server().core();
+            Principal admin = core.identity().admin();
+            String subscription = core.identity().defaultSubscriptionId();
+            KeyService keys = core.keyService();
+            ObjectNode vault = Json.object().put("location", "uaenorth");
+            ObjectNode p = vault.putObject("properties");
+            p.putObject("sku").put("family", "A").put("name", "premium");
+            p.put("tenantId", core.identity().tenantId()).put("enablePurgeProtection", true);
+            p.putArray("accessPolicies").addObject().put("tenantId", core.identity().tenantId())
+                    .put("objectId", admin.objectId()).putObject("permissions").putArray("keys").add("all");
+            keys.putStore(admin, subscription, "rg1", Store.vault("kv1"), vault);
+            String kid = keys.createKey(admin, Store.vault("kv1"), "k1", Json.object().put("kty", "RSA"))
+                    .path("key").path("kid").asText();
+            String des = arm.group() + "/providers/Microsoft.Compute/diskEncryptionSets/des1";
+            HttpResponse<String> desCreated = arm.send("PUT", des, "{\"location\":\"uaenorth\",\"identity\":"
+                    + "{\"type\":\"SystemAssigned\"},\"properties\":{\"encryptionType\":"
+                    + "\"EncryptionAtRestWithCustomerKey\",\"activeKey\":{\"keyUrl\":\"" + kid + "\"}}}");
+            assertThat(desCreated.statusCode()).as(desCreated.body()).isIn(200, 201);
+            String principalId = Json.parse(desCreated.body()).at("/identity/principalId").asText();
+            String cmk = "{\"location\":\"uaenorth\",\"properties\":{\"creationData\":{\"createOption\":"
+                    + "\"Upload\",\"uploadSizeBytes\":" + (4 * MIB) + "},\"encryption\":{\"type\":"
+                    + "\"EncryptionAtRestWithCustomerKey\",\"diskEncryptionSetId\":\"" + des + "\"}}}";
+
+            // The DES identity is not granted on its key yet: refused, and nothing is left behind.
+            HttpResponse<String> refused = arm.send("PUT", arm.disk("cmk"), cmk);
+            assertError(refused, 400, "KeyVaultAccessForbidden");
+            assertThat(Json.parse(refused.body()).at("/error/message").asText()).contains(principalId)
+                    .contains("wrapKey");
+            assertThat(arm.send("GET", arm.disk("cmk"), null).statusCode()).isEqualTo(404);
+
+            ObjectNode withPolicy = keys.getStore(admin, subscription, "rg1", Store.vault("kv1"));
+            ((ArrayNode) withPolicy.at("/properties/accessPolicies")).addObject()
+                    .put("tenantId", core.identity().tenantId()).put("objectId", principalId)
+                    .putObject("permissions").putArray("keys").add("get").add("wrapKey").add("unwrapKey");
+            keys.putStore(admin, subscription, "rg1", Store.vault("kv1"), withPolicy);
+            HttpResponse<String> created = arm.send("PUT", arm.disk("cmk"), cmk);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            assertThat(Json.parse(created.body()).at("/properties/encryption/diskEncryptionSetId").asText())
+                    .isEqualToIgnoringCase(des);
+
+            byte[] image = new byte[4 * MIB];
+            for (int i = 0; i < image.length; i++) {
+                image[i] = (byte) (i * 31 + (i >>> 9));
+            }
+            String sas = arm.grantAccess(arm.disk("cmk"), "Write");
+            assertThat(dataRequest(server, "PUT", sas, "bytes=0-" + (image.length - 1), image).statusCode())
+                    .isEqualTo(201);
+            arm.revokeAccess(arm.disk("cmk"));
+            assertThat(arm.send("PUT", arm.snapshot("cmksnap"), "{\"location\":\"uaenorth\",\"properties\":"
+                    + "{\"creationData\":{\"createOption\":\"Copy\",\"sourceResourceId\":\"" + arm.disk("cmk")
+                    + "\"}}}").statusCode()).isEqualTo(201);
+            assertThat(arm.send("PUT", arm.disk("cmkcopy"), copy("Restore", arm.snapshot("cmksnap"))).statusCode())
+                    .isEqualTo(201);
+            assertThat(sha256(download(server, arm.grantAccess(arm.disk("cmkcopy"), "Read"), image.length)))
+                    .isEqualTo(sha256(image));
+            assertThat(Json.parse(arm.send("GET", des + "/associatedResources", null).body()).toString())
+                    .containsIgnoringCase(arm.disk("cmk")).containsIgnoringCase(arm.snapshot("cmksnap"));
+            HttpResponse<String> inUse = arm.send("DELETE", des, null);
+            assertError(inUse, 409, "DiskEncryptionSetInUse");
+            assertThat(StorageScanner.findBytes(core.metadata(), core.blobs(), Arrays.copyOfRange(image, 0, 4096), 64))
+                    .isEmpty();
         }
     }
 
