@@ -23,7 +23,8 @@ import picocli.CommandLine.ScopeType;
         footer = {"", "The data directory is --data-dir, else $COFFRE_DATA_DIR, else ~/.coffre. Client commands "
                 + "authenticate with $COFFRE_TOKEN, else the admin token the server keeps in the data directory."},
         subcommands = {ServerCommand.class, QuickstartCommand.class, GroupCommand.class, KeyVaultCommand.class,
-                AdCommand.class, RoleCommand.class, AdminCommand.class, AttestationCommand.class})
+                AdCommand.class, RoleCommand.class, AdminCommand.class, AttestationCommand.class, DiskCommand.class,
+                SnapshotCommand.class})
 public final class Coffre {
     static final String DATA_DIR_ENV = "COFFRE_DATA_DIR";
 
