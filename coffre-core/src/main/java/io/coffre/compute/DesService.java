@@ -286,6 +286,10 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
 
             @Override
             public Optional<SecretKey> key(UUID keyId) {
+                Optional<SecretKey> cached = hierarchy.cachedDataKey(keyId);
+                if (cached.isPresent()) {
+                    return cached;
+                }
                 Optional<String> domain = hierarchy.dataKeyDomain(keyId);
                 if (domain.isEmpty()) {
                     return Optional.empty();

@@ -46,6 +46,11 @@ final class KeyHierarchy {
     private final SecureRandom random = new SecureRandom();
     private final ConcurrentMap<String, SecretKey> desKeys = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Object> creationLocks = new ConcurrentHashMap<>();
+    /** Unwrapped data keys by id: they never change (rotation rewraps only the DES key), and disks ask per block. */
+    private final ConcurrentMap<UUID, CachedDataKey> dataKeys = new ConcurrentHashMap<>();
+
+    private record CachedDataKey(String domainId, SecretKey key) {
+    }
 
     KeyHierarchy(MetadataStore metadata, KeyService keyService, CoffreClock clock, io.coffre.Endpoints endpoints) {
         this.metadata = metadata;
@@ -93,17 +98,24 @@ final class KeyHierarchy {
     /** Forgets the in-memory DES key (the DES is gone). */
     void evict(String domainId) {
         desKeys.remove(domainId);
+        dataKeys.values().removeIf(k -> k.domainId().equals(domainId));
+    }
+
+    /** A data key already unwrapped in this process. */
+    Optional<SecretKey> cachedDataKey(UUID keyId) {
+        return Optional.ofNullable(dataKeys.get(keyId)).map(CachedDataKey::key);
     }
 
     UUID newDataKey(Domain domain, String diskId) {
         SecretKey desKey = desKey(domain);
         byte[] raw = new byte[32];
         random.nextBytes(raw);
+        SecretKey dataKey = aes(raw);
         byte[] wrapped;
         try {
             Cipher kw = Cipher.getInstance(AES_KW);
             kw.init(Cipher.WRAP_MODE, desKey);
-            wrapped = kw.wrap(new SecretKeySpec(raw, "AES"));
+            wrapped = kw.wrap(dataKey);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES key wrap is unavailable", e);
         } finally {
@@ -114,6 +126,7 @@ final class KeyHierarchy {
                         + " created_at) VALUES (:id, :des, :disk, :wrapped, :now)")
                 .bind("id", id.toString()).bind("des", domain.id()).bind("disk", diskId).bind("wrapped", wrapped)
                 .bind("now", clock.now().getEpochSecond()).execute());
+        dataKeys.put(id, new CachedDataKey(domain.id(), dataKey));
         return id;
     }
 
@@ -139,7 +152,9 @@ final class KeyHierarchy {
         try {
             Cipher kw = Cipher.getInstance(AES_KW);
             kw.init(Cipher.UNWRAP_MODE, desKey);
-            return Optional.of((SecretKey) kw.unwrap(wrapped.get(), "AES", Cipher.SECRET_KEY));
+            SecretKey key = (SecretKey) kw.unwrap(wrapped.get(), "AES", Cipher.SECRET_KEY);
+            dataKeys.put(keyId, new CachedDataKey(domain.id(), key));
+            return Optional.of(key);
         } catch (GeneralSecurityException e) {
             throw new DiskKeyUnavailableException(keyId, "it does not unwrap under its DES key (" + e.getMessage()
                     + ")");
