@@ -41,12 +41,12 @@ final class DesAccess {
                     + " --role \"Managed HSM Crypto Service Encryption User\" --assignee-object-id " + des.objectId()
                     + " --scope /keys/" + key.name();
         }
-        boolean rbac = keyService.describeKey(key.store(), key.name(), key.version())
-                .map(KeyService.KeyFacts::rbacAuthorization).orElse(false);
-        if (rbac) {
+        var rbacVault = keyService.describeKey(key.store(), key.name(), key.version())
+                .filter(KeyService.KeyFacts::rbacAuthorization);
+        if (rbacVault.isPresent()) {
             return "az role assignment create --role \"Key Vault Crypto Service Encryption User\""
-                    + " --assignee-object-id " + des.objectId() + " --scope <id of vault " + key.store().name()
-                    + ">/keys/" + key.name();
+                    + " --assignee-object-id " + des.objectId() + " --scope " + rbacVault.get().storeResourceId()
+                    + "/keys/" + key.name();
         }
         return "az keyvault set-policy -n " + key.store().name() + " --object-id " + des.objectId()
                 + " --key-permissions get wrapKey unwrapKey";

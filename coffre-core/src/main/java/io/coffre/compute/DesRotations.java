@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Key rotation of a DES as a persisted, resumable state machine ({@code compute_des_rotations}), one async operation
- * each: Started → (one unwrap with the old KEK version, one wrap with the new) Wrapped → (one statement rewrites every
- * stored copy of the wrapped DES key; DES metadata; the event is published) Published → (every registered consumer
- * acknowledged) Completed. Each step is idempotent, so the resumer simply continues from the stored state.
+ * each: Started → (one unwrap with the old KEK version, one wrap with the new) Wrapped → (one statement rewrites
+ * every stored copy of the wrapped DES key; DES metadata; the event is published) Published → (every registered
+ * consumer acknowledged) Completed. Each step is idempotent, so the resumer simply continues from the stored state.
  */
 final class DesRotations implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DesRotations.class);
@@ -149,8 +149,8 @@ final class DesRotations implements AutoCloseable {
             newWrapped = own.wrapped();
         } else {
             Principal principal = desPrincipal.apply(r.desId());
-            byte[] raw = access.asDes(() -> hierarchy.unwrapWithKek(principal, own.kekKeyId(), own.wrapped()), principal,
-                    own.kekKeyId());
+            byte[] raw = access.asDes(() -> hierarchy.unwrapWithKek(principal, own.kekKeyId(), own.wrapped()),
+                    principal, own.kekKeyId());
             try {
                 newWrapped = access.asDes(() -> hierarchy.wrapWithKek(principal, r.newKeyUrl(), raw),
                         principal, r.newKeyUrl());

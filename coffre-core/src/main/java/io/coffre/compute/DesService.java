@@ -222,7 +222,8 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     public void copyWrappedKey(String desId, String ownerId) {
         String des = key(desId);
         metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_wrapped_des_keys (owner_id, des_id,"
-                        + " kek_key_id, wrapped) SELECT :owner, des_id, kek_key_id, wrapped FROM compute_wrapped_des_keys"
+                        + " kek_key_id, wrapped) SELECT :owner, des_id, kek_key_id, wrapped"
+                        + " FROM compute_wrapped_des_keys"
                         + " WHERE owner_id = :des AND des_id = :des AND NOT EXISTS (SELECT 1 FROM"
                         + " compute_wrapped_des_keys WHERE owner_id = :owner AND des_id = :des)")
                 .bind("owner", ownerId).bind("des", des).execute());
@@ -286,6 +287,10 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
 
             @Override
             public Optional<SecretKey> key(UUID keyId) {
+                Optional<SecretKey> cached = hierarchy.cachedDataKey(keyId);
+                if (cached.isPresent()) {
+                    return cached;
+                }
                 Optional<String> domain = hierarchy.dataKeyDomain(keyId);
                 if (domain.isEmpty()) {
                     return Optional.empty();

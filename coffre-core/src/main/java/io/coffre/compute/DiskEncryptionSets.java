@@ -43,7 +43,7 @@ public interface DiskEncryptionSets extends AutoCloseable {
 
     ObjectNode get(Principal caller, String subscriptionId, String resourceGroup, String name);
 
-    /** DESs of a subscription, or of one resource group when {@code resourceGroupOrNull} is set, the caller may read. */
+    /** The DESs the caller may read in a subscription, or in one resource group when one is given. */
     List<ObjectNode> list(Principal caller, String subscriptionId, String resourceGroupOrNull);
 
     /** @throws io.coffre.arm.ArmException 409 {@code DiskEncryptionSetInUse} while resources are associated */
@@ -82,7 +82,7 @@ public interface DiskEncryptionSets extends AutoCloseable {
         boolean onRotation(RotationEvent event);
     }
 
-    /** Registers a consumer under a stable name; rotations complete only once every registered consumer acknowledged. */
+    /** Registers a consumer by a stable name; a rotation completes once every registered consumer acknowledged. */
     void registerRotationConsumer(String consumerName, RotationConsumer consumer);
 
     /** A consumer's late acknowledgement; completes the rotation when it was the last one missing. Idempotent. */

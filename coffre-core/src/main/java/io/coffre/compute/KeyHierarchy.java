@@ -10,6 +10,8 @@ import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.UUID;
@@ -44,8 +46,22 @@ final class KeyHierarchy {
     private final CoffreClock clock;
     private final io.coffre.Endpoints endpoints;
     private final SecureRandom random = new SecureRandom();
-    private final ConcurrentMap<String, SecretKey> desKeys = new ConcurrentHashMap<>();
+    /**
+     * How long an unwrapped DES key is used before the KEK is asked again: a disabled or deleted key, or a removed
+     * permission, stops reads and writes within this time (Azure also lets revocation take effect after a delay).
+     */
+    static final Duration REVALIDATE_AFTER = Duration.ofMinutes(10);
+
+    private record CachedDesKey(SecretKey key, Instant unwrappedAt) {
+    }
+
+    private final ConcurrentMap<String, CachedDesKey> desKeys = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Object> creationLocks = new ConcurrentHashMap<>();
+    /** Unwrapped data keys by id: they never change (rotation rewraps only the DES key), and disks ask per block. */
+    private final ConcurrentMap<UUID, CachedDataKey> dataKeys = new ConcurrentHashMap<>();
+
+    private record CachedDataKey(String domainId, SecretKey key) {
+    }
 
     KeyHierarchy(MetadataStore metadata, KeyService keyService, CoffreClock clock, io.coffre.Endpoints endpoints) {
         this.metadata = metadata;
@@ -56,19 +72,22 @@ final class KeyHierarchy {
 
     /** The domain's DES key: from memory, else unwrapped from its own stored copy, else created and stored wrapped. */
     SecretKey desKey(Domain domain) {
-        SecretKey cached = desKeys.get(domain.id());
-        if (cached != null) {
-            return cached;
+        if (isFresh(domain.id())) {
+            return desKeys.get(domain.id()).key();
         }
         synchronized (creationLocks.computeIfAbsent(domain.id(), id -> new Object())) {
-            cached = desKeys.get(domain.id());
-            if (cached != null) {
-                return cached;
+            if (isFresh(domain.id())) {
+                return desKeys.get(domain.id()).key();
             }
             Optional<Wrapped> own = ownCopy(domain.id());
             SecretKey key;
             if (own.isPresent()) {
-                key = aes(unwrapWithKek(domain.principal(), own.get().kekKeyId(), own.get().wrapped()));
+                try {
+                    key = aes(unwrapWithKek(domain.principal(), own.get().kekKeyId(), own.get().wrapped()));
+                } catch (RuntimeException e) {
+                    evict(domain.id());
+                    throw e;
+                }
             } else {
                 byte[] raw = new byte[32];
                 random.nextBytes(raw);
@@ -79,7 +98,7 @@ final class KeyHierarchy {
                 key = aes(raw);
                 Arrays.fill(raw, (byte) 0);
             }
-            desKeys.put(domain.id(), key);
+            desKeys.put(domain.id(), new CachedDesKey(key, clock.now()));
             return key;
         }
     }
@@ -93,17 +112,30 @@ final class KeyHierarchy {
     /** Forgets the in-memory DES key (the DES is gone). */
     void evict(String domainId) {
         desKeys.remove(domainId);
+        dataKeys.values().removeIf(k -> k.domainId().equals(domainId));
+    }
+
+    /** A data key already unwrapped in this process, while its DES key needs no revalidation. */
+    Optional<SecretKey> cachedDataKey(UUID keyId) {
+        CachedDataKey cached = dataKeys.get(keyId);
+        return cached != null && isFresh(cached.domainId()) ? Optional.of(cached.key()) : Optional.empty();
+    }
+
+    private boolean isFresh(String domainId) {
+        CachedDesKey cached = desKeys.get(domainId);
+        return cached != null && cached.unwrappedAt().plus(REVALIDATE_AFTER).isAfter(clock.now());
     }
 
     UUID newDataKey(Domain domain, String diskId) {
         SecretKey desKey = desKey(domain);
         byte[] raw = new byte[32];
         random.nextBytes(raw);
+        SecretKey dataKey = aes(raw);
         byte[] wrapped;
         try {
             Cipher kw = Cipher.getInstance(AES_KW);
             kw.init(Cipher.WRAP_MODE, desKey);
-            wrapped = kw.wrap(new SecretKeySpec(raw, "AES"));
+            wrapped = kw.wrap(dataKey);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES key wrap is unavailable", e);
         } finally {
@@ -114,6 +146,7 @@ final class KeyHierarchy {
                         + " created_at) VALUES (:id, :des, :disk, :wrapped, :now)")
                 .bind("id", id.toString()).bind("des", domain.id()).bind("disk", diskId).bind("wrapped", wrapped)
                 .bind("now", clock.now().getEpochSecond()).execute());
+        dataKeys.put(id, new CachedDataKey(domain.id(), dataKey));
         return id;
     }
 
@@ -124,6 +157,15 @@ final class KeyHierarchy {
     }
 
     Optional<SecretKey> dataKey(UUID keyId, Domain domain) {
+        CachedDataKey cached = dataKeys.get(keyId);
+        if (cached != null) {
+            try {
+                desKey(domain);
+            } catch (ArmException e) {
+                throw new DiskKeyUnavailableException(keyId, e.getMessage());
+            }
+            return Optional.of(cached.key());
+        }
         Optional<byte[]> wrapped = metadata.withHandle(h -> h.createQuery(
                         "SELECT wrapped FROM compute_data_keys WHERE key_id = :id")
                 .bind("id", keyId.toString()).mapTo(byte[].class).findOne());
@@ -139,7 +181,9 @@ final class KeyHierarchy {
         try {
             Cipher kw = Cipher.getInstance(AES_KW);
             kw.init(Cipher.UNWRAP_MODE, desKey);
-            return Optional.of((SecretKey) kw.unwrap(wrapped.get(), "AES", Cipher.SECRET_KEY));
+            SecretKey key = (SecretKey) kw.unwrap(wrapped.get(), "AES", Cipher.SECRET_KEY);
+            dataKeys.put(keyId, new CachedDataKey(domain.id(), key));
+            return Optional.of(key);
         } catch (GeneralSecurityException e) {
             throw new DiskKeyUnavailableException(keyId, "it does not unwrap under its DES key (" + e.getMessage()
                     + ")");

@@ -6,7 +6,10 @@ import io.coffre.keyvault.KeyService.Store;
 import java.net.URI;
 import java.util.Locale;
 
-/** A versioned key id of this Coffre's key service: {@code https://{store}.vault|managedhsm.{suffix}/keys/{name}/{version}}. */
+/**
+ * A versioned key id of this Coffre's key service:
+ * {@code https://{store}.vault|managedhsm.{suffix}/keys/{name}/{version}}.
+ */
 record KeyUrl(Store store, String name, String version, String text) {
 
     /** The versionless id, lower-case: what new versions of the same key share. */

@@ -252,7 +252,8 @@ final class AuditedKeyService implements KeyService {
                                 : KeyRepository.version(h, s.storeId(), k.nameLower(), version))
                                 .map(v -> new KeyFacts(storeUri(store) + "/keys/" + k.name() + "/" + v.version(),
                                         v.type().wire(), v.enabled(), v.exportable(), v.releasePolicy() != null,
-                                        s.isPremium(), s.purgeProtection(), s.rbacAuthorization(), s.location(), s.resourceId())))));
+                                        s.isPremium(), s.purgeProtection(), s.rbacAuthorization(), s.location(),
+                                        s.resourceId())))));
     }
 
     @Override

@@ -144,7 +144,8 @@ public interface KeyService extends AutoCloseable {
      * @param storeResourceId the store's ARM id
      */
     record KeyFacts(String keyId, String keyType, boolean enabled, boolean exportable, boolean hasReleasePolicy,
-                    boolean premium, boolean purgeProtection, boolean rbacAuthorization, String location, String storeResourceId) {
+                    boolean premium, boolean purgeProtection, boolean rbacAuthorization, String location,
+                    String storeResourceId) {
     }
 
     /** Stops the service's background work (scheduled rotations and purges). */

@@ -143,6 +143,28 @@ class DiskEncryptionSetsTest {
     }
 
     @Test
+    void aDisabledKeyStopsReadsOnceTheCachedDesKeyIsRevalidated() {
+        Store kv = f.vault("kv1", "premium", true, "uaenorth");
+        String kid = f.key(kv, "cmk", "RSA", false);
+        String principalId = f.putDes("des1", CMK, kid, false).resource().path("identity").path("principalId")
+                .asText();
+        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
+        DataKeyRing ring = f.core.encryptionKeys().ring(new EncryptionKeys.Setting(CMK, f.desId("des1"), "uaenorth"));
+        UUID id = ring.newKey("disk1");
+        byte[] key = ring.key(id).orElseThrow().getEncoded();
+        String version = kid.substring(kid.lastIndexOf('/') + 1);
+        f.keys.updateKey(f.admin, kv, "cmk", version,
+                io.coffre.json.Json.parse("{\"attributes\":{\"enabled\":false}}"));
+        assertThat(ring.key(id)).isPresent();
+        f.clock.advance(KeyHierarchy.REVALIDATE_AFTER.plusSeconds(1));
+        var e = rejects(() -> ring.key(id), 409, io.coffre.compute.disk.DiskKeyUnavailableException.CODE);
+        assertThat(e.getMessage()).contains(id.toString());
+        f.keys.updateKey(f.admin, kv, "cmk", version,
+                io.coffre.json.Json.parse("{\"attributes\":{\"enabled\":true}}"));
+        assertThat(ring.key(id).orElseThrow().getEncoded()).isEqualTo(key);
+    }
+
+    @Test
     void platformKeyRing() {
         EncryptionKeys.Setting pmk = new EncryptionKeys.Setting("EncryptionAtRestWithPlatformKey", null, "uaenorth");
         f.core.encryptionKeys().check(f.admin, pmk);

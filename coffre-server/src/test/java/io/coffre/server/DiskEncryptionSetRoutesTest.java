@@ -9,6 +9,7 @@ import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService;
 import io.coffre.keyvault.KeyService.Store;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,20 @@ class DiskEncryptionSetRoutesTest {
             assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
             assertThat(rotated.headers().firstValue("Azure-AsyncOperation")).get().asString()
                     .contains("/providers/Microsoft.Compute/locations/uaenorth/operations/");
+            URI status = URI.create(rotated.headers().firstValue("Azure-AsyncOperation").orElseThrow());
+            String state = "";
+            for (int i = 0; i < 300 && !state.equals("Succeeded"); i++) {
+                HttpResponse<String> poll = s.send("GET", MGMT, status.getRawPath() + "?" + status.getRawQuery(), token,
+                        null);
+                assertThat(poll.statusCode()).as(poll.body()).isEqualTo(200);
+                state = Json.parse(poll.body()).path("status").asText();
+                assertThat(state).isIn("InProgress", "Succeeded");
+                sleep();
+            }
+            assertThat(state).isEqualTo("Succeeded");
+            JsonNode afterRotation = Json.parse(s.send("GET", MGMT, des + V, token, null).body());
+            assertThat(afterRotation.at("/properties/activeKey/keyUrl").asText()).isEqualTo(v2);
+            assertThat(afterRotation.at("/properties/lastKeyRotationTimestamp").asText()).isNotBlank();
 
             core.diskEncryptionSets().associate(des, "/subscriptions/" + subscription
                     + "/resourceGroups/rg1/providers/Microsoft.Compute/disks/d1");
@@ -106,6 +121,15 @@ class DiskEncryptionSetRoutesTest {
             assertThat(s.send("DELETE", MGMT, des + V, token, null).statusCode()).isEqualTo(200);
             assertThat(s.send("GET", MGMT, des + V, token, null).statusCode()).isEqualTo(404);
             assertThat(s.send("DELETE", MGMT, des + V, token, null).statusCode()).isEqualTo(204);
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 }
