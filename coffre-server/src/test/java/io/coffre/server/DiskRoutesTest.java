@@ -114,6 +114,24 @@ class DiskRoutesTest {
     }
 
     @Test
+    void anExpiredGrantStopsWorking() {
+        try (TestServer server = TestServer.start(true)) {
+            Arm arm = new Arm(server);
+            assertThat(arm.send("PUT", arm.disk("up"), upload(MIB)).statusCode()).isEqualTo(201);
+            HttpResponse<String> r = arm.send("POST", arm.disk("up") + "/beginGetAccess",
+                    "{\"access\":\"Write\",\"durationInSeconds\":60}");
+            String sas = Json.parse(arm.sendUrl("GET", r.headers().firstValue("Location").orElseThrow()).body())
+                    .path("accessSAS").asText();
+            assertThat(dataRequest(server, "PUT", sas, "bytes=0-511", new byte[512]).statusCode()).isEqualTo(201);
+            HttpResponse<String> advanced = server.send("POST", MGMT, "/admin/clock/advance", server.adminToken(),
+                    "{\"duration\":\"PT61S\"}");
+            assertThat(advanced.statusCode()).as(advanced.body()).isEqualTo(200);
+            assertStorageError(dataRequest(server, "PUT", sas, "bytes=0-511", new byte[512]), 403,
+                    "AuthenticationFailed");
+        }
+    }
+
+    @Test
     void uploadDownloadSnapshotAndRestoreAreByteIdentical() throws Exception {
         try (TestServer server = TestServer.start()) {
             Arm arm = new Arm(server);
