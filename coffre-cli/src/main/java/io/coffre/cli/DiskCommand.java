@@ -114,16 +114,12 @@ final class DiskCommand extends CliCommand {
     int download(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
                  @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
                  @Option(names = "--file", required = true, paramLabel = "OUT") Path file) {
-        return download(DiskKind.DISK, group, name, file);
-    }
-
-    int download(DiskKind kind, String group, String name, Path file) {
         Arm arm = session().arm();
-        String url = arm.grantAccess(kind, group, name, "Read", TRANSFER_ACCESS_SECONDS);
+        String url = arm.grantAccess(DiskKind.DISK, group, name, "Read", TRANSFER_ACCESS_SECONDS);
         try {
             transfer("download").download(url, file);
         } finally {
-            arm.revokeAccess(kind, group, name);
+            arm.revokeAccess(DiskKind.DISK, group, name);
         }
         JsonNode result = Json.object().put("file", file.toString()).put("bytes", file.toFile().length());
         return print(result, List.of(field("File", "file"), field("Bytes", "bytes")));

@@ -41,7 +41,7 @@ public interface Disks {
     }
 
     /** A granted access: the disk store id the data URL names and the token that authorises it (shown once). */
-    record Grant(String dataId, String token, String location) {
+    record Grant(String dataId, String token) {
     }
 
     /** Disks take their data keys from {@code encryptionSets} and register with the DES they use. */

@@ -318,7 +318,7 @@ final class JdbcDisks implements Disks {
                     .bind("st", state).bind("l", granted).bind("sha", sha256(tokenText)).bind("export", export)
                     .bind("exp", clock.now().getEpochSecond() + durationSeconds).bind("id", key(row.resourceId()))
                     .execute();
-            return new Grant(row.storeId(), tokenText, row.location());
+            return new Grant(row.storeId(), tokenText);
         });
     }
 

@@ -126,13 +126,14 @@ final class DiskDataRoutes implements RouteModule {
         return m;
     }
 
-    /** Reads at most one byte more than the range names, so an oversized body is refused, not buffered. */
+    /**
+     * Reads at most one byte more than the range names (and never more than a page write may carry), so an
+     * oversized body is refused, not buffered; {@link Disks#writeData} names what is wrong.
+     */
     private static byte[] body(Context ctx, long length) {
-        if (length > Disks.MAX_PAGE_WRITE_BYTES || length <= 0) {
-            return new byte[0]; // Disks rejects the range itself with the precise error
-        }
+        int limit = (int) Math.min(Math.max(length, 0), Disks.MAX_PAGE_WRITE_BYTES) + 1;
         try (InputStream in = ctx.req().getInputStream()) {
-            return in.readNBytes((int) length + 1);
+            return in.readNBytes(limit);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
