@@ -13,6 +13,7 @@ import io.coffre.identity.AccessControl;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.store.MetadataStore;
+import io.coffre.store.StoreConflictException;
 import io.coffre.time.CoffreClock;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -122,6 +123,10 @@ final class JdbcDisks implements Disks {
                 }
                 return null;
             });
+        } catch (StoreConflictException e) {
+            // a concurrent PUT created it first: this one updates it, as it would have had it come second
+            store.delete(row.storeId());
+            return new Put(update(find(id.toString()).orElseThrow(() -> e), body), false);
         } catch (RuntimeException e) {
             store.delete(row.storeId());
             throw e;

@@ -132,6 +132,27 @@ class DiskRoutesTest {
     }
 
     @Test
+    void concurrentCreatesOfOneDiskMakeOneDisk() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            Arm arm = new Arm(server);
+            List<CompletableFuture<HttpResponse<String>>> puts = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                puts.add(server.http().sendAsync(HttpRequest.newBuilder(URI.create(server.url(MGMT) + arm.disk("race")
+                        + V)).header("Authorization", "Bearer " + server.adminToken())
+                        .header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString(empty(1))).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            List<Integer> statuses = new ArrayList<>();
+            for (CompletableFuture<HttpResponse<String>> put : puts) {
+                statuses.add(put.get().statusCode());
+            }
+            assertThat(statuses).as(statuses.toString()).containsOnly(200, 201).contains(201);
+            assertThat(Json.parse(arm.send("GET", arm.group() + "/providers/Microsoft.Compute/disks", null).body())
+                    .path("value")).hasSize(1);
+        }
+    }
+
+    @Test
     void uploadDownloadSnapshotAndRestoreAreByteIdentical() throws Exception {
         try (TestServer server = TestServer.start()) {
             Arm arm = new Arm(server);
