@@ -267,7 +267,8 @@ final class JdbcDisks implements Disks {
             if (!row.diskState().equals(UNATTACHED) && !row.diskState().equals(READY_TO_UPLOAD)) {
                 throw ArmException.conflict("OperationNotAllowed", "The " + kind.collection + " resource "
                         + row.resourceId() + " is in state " + row.diskState() + " and cannot be deleted; "
-                        + (row.diskState().equals(ATTACHED) ? "detach it first." : "revoke access (endGetAccess) first."));
+                        + (row.diskState().equals(ATTACHED) ? "detach it first."
+                        : "revoke access (endGetAccess) first."));
             }
             h.createUpdate("DELETE FROM compute_disks WHERE id_lower = :id").bind("id", key(row.resourceId()))
                     .execute();
@@ -358,7 +359,8 @@ final class JdbcDisks implements Disks {
                     ? UNATTACHED : row.diskState();
             dropExport(row);
             h.createUpdate("UPDATE compute_disks SET disk_state = :st, access_level = NULL, access_sha256 = NULL, "
-                    + "access_expires = NULL, export_store_id = NULL WHERE id_lower = :id").bind("st", state).bind("id", key(row.resourceId()))
+                    + "access_expires = NULL, export_store_id = NULL WHERE id_lower = :id").bind("st", state)
+                    .bind("id", key(row.resourceId()))
                     .execute();
             return null;
         });

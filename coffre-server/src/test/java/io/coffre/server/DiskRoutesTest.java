@@ -38,8 +38,9 @@ class DiskRoutesTest {
         try (TestServer server = TestServer.start()) {
             Arm arm = new Arm(server);
             HttpResponse<String> created = arm.send("PUT", arm.disk("d1"), "{\"location\":\"UAE North\","
-                    + "\"sku\":{\"name\":\"Premium_LRS\"},\"properties\":{\"creationData\":{\"createOption\":\"Empty\"},"
-                    + "\"diskSizeGB\":4,\"securityProfile\":{\"securityType\":\"ConfidentialVM_DiskEncryptedWithPlatformKey\"}}}");
+                    + "\"sku\":{\"name\":\"Premium_LRS\"},\"properties\":{\"creationData\":"
+                    + "{\"createOption\":\"Empty\"},\"diskSizeGB\":4,\"securityProfile\":"
+                    + "{\"securityType\":\"ConfidentialVM_DiskEncryptedWithPlatformKey\"}}}");
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             assertThat(created.headers().firstValue("Azure-AsyncOperation")).isPresent();
             JsonNode status = Json.parse(arm.sendUrl("GET", created.headers().firstValue("Azure-AsyncOperation")
@@ -85,10 +86,11 @@ class DiskRoutesTest {
                     + "{\"createOption\":\"FromImage\"}}}"), 400, "InvalidParameter");
             assertError(arm.send("PUT", arm.disk("c"), copy("Copy", arm.disk("missing"))), 404, "NotFound");
             assertError(arm.send("PUT", arm.disk("x"), "{\"location\":\"uaenorth\",\"properties\":{\"creationData\":"
-                    + "{\"createOption\":\"Empty\"},\"diskSizeGB\":1,\"securityProfile\":{\"securityType\":\"Bogus\"}}}"),
+                    + "{\"createOption\":\"Empty\"},\"diskSizeGB\":1,\"securityProfile\":"
+                    + "{\"securityType\":\"Bogus\"}}}"),
                     400, "InvalidParameter");
-            assertError(arm.send("PUT", arm.subscription() + "/resourceGroups/nogroup/providers/Microsoft.Compute/disks/"
-                    + "d", empty(1)), 404, "ResourceGroupNotFound");
+            assertError(arm.send("PUT", arm.subscription() + "/resourceGroups/nogroup/providers/Microsoft.Compute"
+                    + "/disks/d", empty(1)), 404, "ResourceGroupNotFound");
             assertThat(Json.parse(arm.send("GET", arm.subscription() + "/providers/Microsoft.Compute/disks", null)
                     .body()).path("value")).isEmpty();
 
@@ -140,7 +142,8 @@ class DiskRoutesTest {
                 puts.add(server.http().sendAsync(HttpRequest.newBuilder(URI.create(server.url(MGMT) + arm.disk("race")
                         + V)).header("Authorization", "Bearer " + server.adminToken())
                         .header("Content-Type", "application/json")
-                        .PUT(HttpRequest.BodyPublishers.ofString(empty(1))).build(), HttpResponse.BodyHandlers.ofString()));
+                        .PUT(HttpRequest.BodyPublishers.ofString(empty(1))).build(),
+                        HttpResponse.BodyHandlers.ofString()));
             }
             List<Integer> statuses = new ArrayList<>();
             for (CompletableFuture<HttpResponse<String>> put : puts) {
