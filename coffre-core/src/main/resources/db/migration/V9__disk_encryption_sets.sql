@@ -77,3 +77,10 @@ CREATE TABLE compute_rotation_acks (
     acked_at     BIGINT       NOT NULL,
     PRIMARY KEY (event_id, consumer)
 );
+
+-- Every consumer that ever registered: a rotation completes only when all of them acknowledged, also when one
+-- registers only after the startup resumed the rotation.
+CREATE TABLE compute_rotation_consumers (
+    consumer      VARCHAR(200) PRIMARY KEY,
+    registered_at BIGINT       NOT NULL
+);

@@ -88,8 +88,16 @@ final class DesRotations implements AutoCloseable {
         return operationId;
     }
 
+    /** Remembers the consumer for good, and hands it the published rotations it has not acknowledged yet. */
     void register(String name, RotationConsumer consumer) {
+        metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_rotation_consumers (consumer, registered_at)"
+                        + " SELECT :name, :now WHERE NOT EXISTS (SELECT 1 FROM compute_rotation_consumers"
+                        + " WHERE consumer = :name)")
+                .bind("name", name).bind("now", clock.now().getEpochSecond()).execute());
         consumers.put(name, consumer);
+        List<String> published = metadata.withHandle(h -> h.createQuery("SELECT operation_id FROM"
+                + " compute_des_rotations WHERE state = 'Published'").mapTo(String.class).list());
+        published.forEach(op -> worker.execute(() -> advance(op)));
     }
 
     void acknowledge(String eventId, String consumer) {
@@ -198,7 +206,9 @@ final class DesRotations implements AutoCloseable {
                         .bind("consumer", consumer.getKey()).bind("now", clock.now().getEpochSecond()).execute());
             }
         }
-        if (acknowledged(event.id()).containsAll(consumers.keySet())) {
+        List<String> required = metadata.withHandle(h -> h.createQuery("SELECT consumer FROM"
+                + " compute_rotation_consumers").mapTo(String.class).list());
+        if (acknowledged(event.id()).containsAll(required)) {
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_des_rotations SET state = 'Completed'"
                     + " WHERE operation_id = :op").bind("op", r.operationId()).execute());
             ObjectNode result = Json.object().put("diskEncryptionSetId", event.desId())

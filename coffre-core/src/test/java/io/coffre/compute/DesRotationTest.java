@@ -247,6 +247,28 @@ class DesRotationTest {
     }
 
     @Test
+    void anUnacknowledgedRotationIsDeliveredAgainAfterRestart() throws Exception {
+        usableDes(false);
+        ring().newKey("disk1");
+        f.sets.registerRotationConsumer("backup", event -> false);
+        String op = f.putDes("des1", CMK, newVersion(), false).rotationOperationId();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline && !f.core.metadata().withHandle(h -> h.createQuery(
+                "SELECT state FROM compute_des_rotations").mapTo(String.class).one()).equals("Published")) {
+            Thread.sleep(20);
+        }
+        f.close();
+        f = new DesFixture(dir);
+        List<DiskEncryptionSets.RotationEvent> redelivered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread.sleep(200);
+        // Startup resumed the rotation before the consumer registered again: it waits for it, then delivers.
+        assertThat(f.core.asyncOperations().get(op).orElseThrow().isDone()).isFalse();
+        f.sets.registerRotationConsumer("backup", event -> redelivered.add(event));
+        assertThat(awaitDone(op).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(redelivered).extracting(DiskEncryptionSets.RotationEvent::id).containsExactly(op);
+    }
+
+    @Test
     void badPatchLeavesTheDesAsItWas() {
         usableDes(false);
         var before = f.sets.get(f.admin, f.subscription, "rg", "des1");
