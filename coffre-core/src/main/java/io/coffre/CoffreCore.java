@@ -10,6 +10,12 @@ import io.coffre.catalog.SupportMatrix;
 import io.coffre.features.Features;
 import io.coffre.audit.AuditLog;
 import io.coffre.audit.AuditLogs;
+import io.coffre.compute.DiskEncryptionSets;
+import io.coffre.compute.Disks;
+import io.coffre.compute.EncryptionKeys;
+import io.coffre.compute.disk.DataKeyRing;
+import io.coffre.compute.disk.DiskStore;
+import io.coffre.compute.disk.DiskStores;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -56,6 +62,9 @@ public final class CoffreCore implements AutoCloseable {
     private final KeyService keyService;
     private final SupportMatrix supportMatrix;
     private final Features features;
+    private final DiskEncryptionSets diskEncryptionSets;
+    private final DiskStore diskStore;
+    private final Disks disks;
 
     /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -98,8 +107,32 @@ public final class CoffreCore implements AutoCloseable {
         this.keyService = KeyServices.open(metadata, masterKey.sealer(), endpoints, clock, identity, accessControl,
                 resourceManager, resourceIndex, audit, attestation);
         this.features = Features.open(metadata, resourceManager, accessControl, clock);
+        this.diskEncryptionSets = DiskEncryptionSets.open(metadata, identity, accessControl, resourceManager,
+                resourceIndex, keyService, asyncOperations, endpoints, clock);
+        this.diskStore = DiskStores.open(metadata, blobs, keyResolver(diskEncryptionSets.encryptionKeys()));
+        this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
+    }
+
+    /**
+     * The disk store's own ring: it resolves any data key id (each ring of {@link EncryptionKeys} does), while new
+     * keys always come from the ring of the disk's own encryption setting ({@link DiskStore#create(long,
+     * io.coffre.compute.disk.DiskSource, DataKeyRing)}).
+     */
+    private static DataKeyRing keyResolver(EncryptionKeys keys) {
+        DataKeyRing anyRing = keys.ring(new EncryptionKeys.Setting(null, null, null));
+        return new DataKeyRing() {
+            @Override
+            public java.util.UUID newKey(String diskId) {
+                throw new IllegalStateException("a disk's data key comes from its own encryption setting's ring");
+            }
+
+            @Override
+            public java.util.Optional<javax.crypto.SecretKey> key(java.util.UUID keyId) {
+                return anyRing.key(keyId);
+            }
+        };
     }
 
     /** A token for every Coffre audience, so the CLI works out of the box; the secret only on first start. */
@@ -189,8 +222,30 @@ public final class CoffreCore implements AutoCloseable {
         return features;
     }
 
+    /** Microsoft.Compute/diskEncryptionSets and the key hierarchy under them (rotation included). */
+    public DiskEncryptionSets diskEncryptionSets() {
+        return diskEncryptionSets;
+    }
+
+    /** Where disks get their data keys: a DES (CMK) or the platform key of their region (PMK). */
+    public EncryptionKeys encryptionKeys() {
+        return diskEncryptionSets.encryptionKeys();
+    }
+
+    /** The encrypted block store under every disk, snapshot and restore point. */
+    public DiskStore diskStore() {
+        return diskStore;
+    }
+
+    /** Microsoft.Compute disks and snapshots. */
+    public Disks disks() {
+        return disks;
+    }
+
     @Override
     public void close() {
+        diskStore.close();
+        diskEncryptionSets.close();
         keyService.close();
         asyncOperations.close();
         blobs.close();

@@ -188,4 +188,64 @@ final class Arm {
         throw new CliError("No deleted " + kind.label + " named '" + name + "' in subscription " + subscriptionId
                 + " (`coffre keyvault list-deleted` shows them).");
     }
+
+    // Microsoft.Compute disks and snapshots
+
+    static final String DISKS_API = "2022-07-02";
+
+    /** The two disk-store resource types: same lifecycle, different collections. */
+    enum DiskKind {
+        DISK("disks", "disk"), SNAPSHOT("snapshots", "snapshot");
+
+        final String collection;
+        final String label;
+
+        DiskKind(String collection, String label) {
+            this.collection = collection;
+            this.label = label;
+        }
+    }
+
+    String diskId(DiskKind kind, String group, String name) {
+        return groupScope(group) + "/providers/Microsoft.Compute/" + kind.collection + "/" + encode(name);
+    }
+
+    private String diskUrl(DiskKind kind, String group, String name, String action) {
+        return base + diskId(kind, group, name) + action + "?api-version=" + DISKS_API;
+    }
+
+    JsonNode putDisk(DiskKind kind, String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", diskUrl(kind, group, name, ""), body);
+    }
+
+    JsonNode disk(DiskKind kind, String group, String name) {
+        return http.get(diskUrl(kind, group, name, ""));
+    }
+
+    JsonNode deleteDisk(DiskKind kind, String group, String name) {
+        return http.sendAndWait("DELETE", diskUrl(kind, group, name, ""), null);
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode disks(DiskKind kind, String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.Compute/" + kind.collection + "?api-version="
+                + DISKS_API);
+    }
+
+    /** beginGetAccess, waited for: the access URL ({@code accessSAS}). */
+    String grantAccess(DiskKind kind, String group, String name, String access, long durationSeconds) {
+        ObjectNode body = Json.object().put("access", access).put("durationInSeconds", durationSeconds);
+        String sas = http.sendAndWait("POST", diskUrl(kind, group, name, "/beginGetAccess"), body).path("accessSAS")
+                .asText("");
+        if (sas.isEmpty()) {
+            throw new CliError("The server granted access to " + kind.label + " '" + name + "' but returned no "
+                    + "accessSAS.");
+        }
+        return sas;
+    }
+
+    void revokeAccess(DiskKind kind, String group, String name) {
+        http.sendAndWait("POST", diskUrl(kind, group, name, "/endGetAccess"), null);
+    }
 }

@@ -85,6 +85,14 @@ final class CoffreHttp {
         }
     }
 
+    /**
+     * Sends a data-plane request that is authorised by its URL's token alone (a disk access URL): no bearer token,
+     * asynchronously, so transfers can keep several requests in flight.
+     */
+    java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> sendData(HttpRequest request) {
+        return client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     JsonNode get(String url) {
         return send("GET", url, null).body();
     }

@@ -58,6 +58,11 @@ final class Session {
         return output;
     }
 
+    /** Standard error, for progress that must not mix with the printed result. */
+    PrintWriter err() {
+        return err;
+    }
+
     void warn(String message) {
         err.println("WARNING: " + message);
         err.flush();

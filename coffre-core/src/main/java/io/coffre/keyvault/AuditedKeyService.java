@@ -243,6 +243,20 @@ final class AuditedKeyService implements KeyService {
     }
 
     @Override
+    public java.util.Optional<KeyFacts> describeKey(Store store, String name, String version) {
+        return services.metadata().withHandle(h -> StoreRepository.find(h, store.kind(), store.name())
+                .filter(s -> !s.isDeleted())
+                .flatMap(s -> KeyRepository.find(h, s.storeId(), name).filter(k -> !k.isDeleted())
+                        .flatMap(k -> (version == null || version.isEmpty()
+                                ? KeyRepository.latest(h, s.storeId(), k.nameLower())
+                                : KeyRepository.version(h, s.storeId(), k.nameLower(), version))
+                                .map(v -> new KeyFacts(storeUri(store) + "/keys/" + k.name() + "/" + v.version(),
+                                        v.type().wire(), v.enabled(), v.exportable(), v.releasePolicy() != null,
+                                        s.isPremium(), s.purgeProtection(), s.rbacAuthorization(), s.location(),
+                                        s.resourceId())))));
+    }
+
+    @Override
     public void close() {
         scheduler.close();
     }

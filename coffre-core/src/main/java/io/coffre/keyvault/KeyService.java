@@ -124,6 +124,30 @@ public interface KeyService extends AutoCloseable {
     record NewKeyVersion(Store store, String keyName, String keyId) {
     }
 
+    /**
+     * What the platform must know about a key version before it relies on it (a Disk Encryption Set's key checks),
+     * read without a caller: it returns no key material and nothing a caller could not learn from the ARM resource
+     * of the store and the public key bundle, and the platform acts on keys only through {@link #keyOperation} as an
+     * authorised principal, so skipping the check here widens nobody's access.
+     *
+     * @param version null or empty for the latest version
+     * @return empty when the store, the key or the version does not exist (or is soft-deleted)
+     */
+    java.util.Optional<KeyFacts> describeKey(Store store, String name, String version);
+
+    /**
+     * @param keyId           the versioned key id ({@code https://{store}.../keys/{name}/{version}})
+     * @param keyType         wire {@code kty}, e.g. {@code RSA-HSM}
+     * @param premium         a Premium vault or a managed HSM
+     * @param rbacAuthorization a vault whose data plane is authorised with Azure RBAC rather than access policies
+     * @param location        the store's normalized location
+     * @param storeResourceId the store's ARM id
+     */
+    record KeyFacts(String keyId, String keyType, boolean enabled, boolean exportable, boolean hasReleasePolicy,
+                    boolean premium, boolean purgeProtection, boolean rbacAuthorization, String location,
+                    String storeResourceId) {
+    }
+
     /** Stops the service's background work (scheduled rotations and purges). */
     @Override
     default void close() {

@@ -54,7 +54,9 @@ public final class CoffreServer implements AutoCloseable {
                 new AdminAuditRoutes(core),
                 new KeyVaultDataRoutes(core.keyService()),
                 new ManagedHsmRbacRoutes(core.keyService()),
-                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()));
+                new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()),
+                new DiskEncryptionSetRoutes(core.diskEncryptionSets(), core.asyncOperations()),
+                new DiskRoutes(core.disks(), core.asyncOperations()), new DiskDataRoutes(core.disks()));
     }
 
     /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */

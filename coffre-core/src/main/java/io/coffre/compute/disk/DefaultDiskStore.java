@@ -68,6 +68,11 @@ final class DefaultDiskStore implements DiskStore {
 
     @Override
     public String create(long sizeBytes, DiskSource source) {
+        return create(sizeBytes, source, keys);
+    }
+
+    @Override
+    public String create(long sizeBytes, DiskSource source, DataKeyRing writeKeys) {
         if (sizeBytes <= 0 || sizeBytes % SECTOR_BYTES != 0 || sizeBytes > MAX_SIZE_BYTES) {
             throw ArmException.badRequest("InvalidDiskSize", "The disk size " + sizeBytes + " is not valid: use a "
                     + "positive multiple of " + SECTOR_BYTES + " bytes up to " + MAX_SIZE_BYTES + " bytes.");
@@ -79,7 +84,7 @@ final class DefaultDiskStore implements DiskStore {
             // a disk copied while open: what its writer acknowledged so far belongs in the copy
             flushIfOpen(copy.sourceId());
         }
-        UUID writeKeyId = keys.newKey(diskId);
+        UUID writeKeyId = writeKeys.newKey(diskId);
         metadata.inTransaction(h -> {
             String sourceId = null;
             if (source instanceof DiskSource.CopyOf copy) {

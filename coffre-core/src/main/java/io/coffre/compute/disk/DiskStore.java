@@ -28,6 +28,13 @@ public interface DiskStore extends AutoCloseable {
     String create(long sizeBytes, DiskSource source);
 
     /**
+     * Like {@link #create(long, DiskSource)}, but the disk's own data key comes from {@code writeKeys} (the ring of
+     * its Disk Encryption Set or platform key) instead of the store's ring; the store's ring still resolves every key
+     * id when blocks are read.
+     */
+    String create(long sizeBytes, DiskSource source, DataKeyRing writeKeys);
+
+    /**
      * The disk as a block device with a write-back buffer. Every device open on one disk in this process shares one
      * buffer; closing a device flushes it. One process at a time should write a disk.
      */

@@ -1,0 +1,131 @@
+package io.coffre.cli;
+
+import static io.coffre.cli.Output.Column.field;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.cli.Arm.DiskKind;
+import io.coffre.json.Json;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "disk", description = "Manage managed disks: create, upload and download images.")
+final class DiskCommand extends CliCommand {
+    static final List<Output.Column> COLUMNS = List.of(field("Name", "name"), field("Location", "location"),
+            field("SizeGb", "properties.diskSizeGB"), field("State", "properties.diskState"),
+            field("Encryption", "properties.encryption.type"));
+    /** How long the access granted for one upload or download lasts. */
+    static final long TRANSFER_ACCESS_SECONDS = 24 * 3600;
+
+    @Command(name = "create", description = "Create a disk: empty (--size-gb), a copy of a disk or snapshot "
+            + "(--source), or ready for an upload (--upload-size-bytes).")
+    int create(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
+               @Option(names = {"-l", "--location"}, paramLabel = "LOCATION",
+                       description = "Defaults to the resource group's location.") String location,
+               @Option(names = "--size-gb", paramLabel = "GB") Long sizeGb,
+               @Option(names = "--source", paramLabel = "NAME_OR_ID",
+                       description = "A snapshot or disk (name in the same group, or resource id).") String source,
+               @Option(names = "--upload-size-bytes", paramLabel = "BYTES",
+                       description = "Size of the image to upload, a multiple of 512.") Long uploadSizeBytes,
+               @Option(names = "--disk-encryption-set", paramLabel = "NAME_OR_ID",
+                       description = "Encrypt with this Disk Encryption Set's key instead of the platform key.")
+               String diskEncryptionSet,
+               @Option(names = "--sku", defaultValue = "Premium_LRS", paramLabel = "SKU") String sku) {
+        int given = (sizeGb != null ? 1 : 0) + (source != null ? 1 : 0) + (uploadSizeBytes != null ? 1 : 0);
+        if (given != 1) {
+            throw new UsageError("Give exactly one of --size-gb, --source and --upload-size-bytes.");
+        }
+        Arm arm = session().arm();
+        ObjectNode body = Json.object().put("location", location != null ? location
+                : arm.group(group).path("location").asText());
+        body.putObject("sku").put("name", sku);
+        ObjectNode properties = body.putObject("properties");
+        ObjectNode creation = properties.putObject("creationData");
+        if (sizeGb != null) {
+            creation.put("createOption", "Empty");
+            properties.put("diskSizeGB", sizeGb);
+        } else if (uploadSizeBytes != null) {
+            creation.put("createOption", "Upload").put("uploadSizeBytes", uploadSizeBytes);
+        } else {
+            creation.put("createOption", "Copy").put("sourceResourceId", sourceId(arm, group, source));
+        }
+        if (diskEncryptionSet != null) {
+            String desId = diskEncryptionSet.startsWith("/") ? diskEncryptionSet : arm.groupScope(group)
+                    + "/providers/Microsoft.Compute/diskEncryptionSets/" + diskEncryptionSet;
+            properties.putObject("encryption").put("type", "EncryptionAtRestWithCustomerKey")
+                    .put("diskEncryptionSetId", desId);
+        }
+        return print(arm.putDisk(DiskKind.DISK, group, name, body), COLUMNS);
+    }
+
+    /** A resource id as given, else the snapshot of that name in the group, else the disk. */
+    static String sourceId(Arm arm, String group, String source) {
+        if (source.startsWith("/")) {
+            return source;
+        }
+        for (DiskKind kind : List.of(DiskKind.SNAPSHOT, DiskKind.DISK)) {
+            try {
+                return arm.disk(kind, group, source).path("id").asText();
+            } catch (ServerError e) {
+                if (e.status() != 404) {
+                    throw e;
+                }
+            }
+        }
+        throw new CliError("No snapshot or disk named '" + source + "' in resource group '" + group + "'.");
+    }
+
+    @Command(name = "show", description = "Show a disk.")
+    int show(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+             @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().disk(DiskKind.DISK, group, name), COLUMNS);
+    }
+
+    @Command(name = "list", description = "List disks of a resource group, or of the subscription.")
+    int list(@Option(names = {"-g", "--resource-group"}, paramLabel = "RG") String group) {
+        return print(session().arm().disks(DiskKind.DISK, group), COLUMNS);
+    }
+
+    @Command(name = "delete", description = "Delete a disk (its snapshots and copies keep their content).")
+    int delete(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().deleteDisk(DiskKind.DISK, group, name), COLUMNS);
+    }
+
+    @Command(name = "upload", description = "Upload an image into a disk created with --upload-size-bytes "
+            + "(grants write access, writes 4 MiB pages, revokes access).")
+    int upload(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
+               @Option(names = "--file", required = true, paramLabel = "IMAGE") Path file) {
+        Arm arm = session().arm();
+        String url = arm.grantAccess(DiskKind.DISK, group, name, "Write", TRANSFER_ACCESS_SECONDS);
+        try {
+            transfer("upload").upload(file, url);
+        } finally {
+            arm.revokeAccess(DiskKind.DISK, group, name);
+        }
+        return print(arm.disk(DiskKind.DISK, group, name), COLUMNS);
+    }
+
+    @Command(name = "download", description = "Download a disk's content into a file.")
+    int download(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                 @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
+                 @Option(names = "--file", required = true, paramLabel = "OUT") Path file) {
+        Arm arm = session().arm();
+        String url = arm.grantAccess(DiskKind.DISK, group, name, "Read", TRANSFER_ACCESS_SECONDS);
+        try {
+            transfer("download").download(url, file);
+        } finally {
+            arm.revokeAccess(DiskKind.DISK, group, name);
+        }
+        JsonNode result = Json.object().put("file", file.toString()).put("bytes", file.toFile().length());
+        return print(result, List.of(field("File", "file"), field("Bytes", "bytes")));
+    }
+
+    private DiskTransfer transfer(String label) {
+        return new DiskTransfer(session().http(), new Progress(session().err(), label));
+    }
+}

@@ -1,0 +1,154 @@
+package io.coffre.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Moves an image to or from a disk access URL as azcopy does: 4 MiB ranged requests (page writes on upload, ranged
+ * reads on download), several in flight, progress on standard error.
+ */
+final class DiskTransfer {
+    static final int CHUNK_BYTES = 4 * 1024 * 1024;
+    static final int IN_FLIGHT = 8;
+    private static final int SECTOR_BYTES = 512;
+
+    private final CoffreHttp http;
+    private final Progress progress;
+
+    DiskTransfer(CoffreHttp http, Progress progress) {
+        this.http = http;
+        this.progress = progress;
+    }
+
+    /** Writes {@code file} over the whole disk; its size must be the disk's, as azcopy requires. */
+    void upload(Path file, String accessUrl) {
+        long diskSize = diskSize(accessUrl);
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = in.size();
+            if (size != diskSize) {
+                throw new CliError("The image " + file + " has " + size + " bytes but the disk takes exactly "
+                        + diskSize + "; create the disk with --upload-size-bytes " + size + ".");
+            }
+            if (size % SECTOR_BYTES != 0) {
+                throw new CliError("The image " + file + " is not a whole number of 512-byte sectors.");
+            }
+            progress.start(size);
+            Deque<CompletableFuture<HttpResponse<byte[]>>> inFlight = new ArrayDeque<>();
+            for (long offset = 0; offset < size; offset += CHUNK_BYTES) {
+                int length = (int) Math.min(CHUNK_BYTES, size - offset);
+                ByteBuffer chunk = ByteBuffer.allocate(length);
+                while (chunk.hasRemaining()) {
+                    if (in.read(chunk, offset + chunk.position()) < 0) {
+                        throw new CliError(file + " shrank while it was uploaded.");
+                    }
+                }
+                HttpRequest request = HttpRequest.newBuilder(URI.create(accessUrl))
+                        .header("x-ms-range", "bytes=" + offset + "-" + (offset + length - 1))
+                        .header("x-ms-page-write", "update").header("x-ms-blob-type", "PageBlob")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(chunk.array())).build();
+                inFlight.add(http.sendData(request).thenApply(r -> counted(r, 201, length)));
+                if (inFlight.size() >= IN_FLIGHT) {
+                    await(inFlight.removeFirst());
+                }
+            }
+            while (!inFlight.isEmpty()) {
+                await(inFlight.removeFirst());
+            }
+            progress.finish();
+        } catch (IOException e) {
+            throw new CliError("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads the whole disk into {@code file} (created or replaced). */
+    void download(String accessUrl, Path file) {
+        long size = diskSize(accessUrl);
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            progress.start(size);
+            Deque<CompletableFuture<Void>> inFlight = new ArrayDeque<>();
+            for (long offset = 0; offset < size; offset += CHUNK_BYTES) {
+                long start = offset;
+                int length = (int) Math.min(CHUNK_BYTES, size - offset);
+                HttpRequest request = HttpRequest.newBuilder(URI.create(accessUrl))
+                        .header("Range", "bytes=" + start + "-" + (start + length - 1)).GET().build();
+                inFlight.add(http.sendData(request).thenApply(r -> counted(r, 206, length))
+                        .thenAccept(r -> writeAt(out, r.body(), start, length)));
+                if (inFlight.size() >= IN_FLIGHT) {
+                    await(inFlight.removeFirst());
+                }
+            }
+            while (!inFlight.isEmpty()) {
+                await(inFlight.removeFirst());
+            }
+            out.force(true);
+            progress.finish();
+        } catch (IOException e) {
+            throw new CliError("Cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private long diskSize(String accessUrl) {
+        HttpResponse<byte[]> head = await(http.sendData(HttpRequest.newBuilder(URI.create(accessUrl))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build()));
+        check(head, 200);
+        return head.headers().firstValueAsLong("Content-Length")
+                .orElseThrow(() -> new CliError("The disk endpoint did not report the disk's size."));
+    }
+
+    private HttpResponse<byte[]> counted(HttpResponse<byte[]> response, int expected, int length) {
+        check(response, expected);
+        progress.advance(length);
+        return response;
+    }
+
+    private static void check(HttpResponse<byte[]> response, int expected) {
+        if (response.statusCode() != expected) {
+            String code = response.headers().firstValue("x-ms-error-code").orElse("Status" + response.statusCode());
+            String body = new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
+            String message = body.replaceAll("(?s).*<Message>(.*)</Message>.*", "$1");
+            throw new ServerError(response.statusCode(), code, message.isBlank() ? body : message);
+        }
+    }
+
+    private static void writeAt(FileChannel out, byte[] data, long offset, int length) {
+        if (data.length != length) {
+            throw new CliError("The disk endpoint returned " + data.length + " bytes at " + offset + " where "
+                    + length + " were asked for.");
+        }
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(data);
+            while (buffer.hasRemaining()) {
+                out.write(buffer, offset + buffer.position());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliError("Interrupted during the transfer.");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new CliError("The transfer failed: " + cause, cause);
+        }
+    }
+}

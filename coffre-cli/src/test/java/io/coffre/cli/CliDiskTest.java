@@ -1,0 +1,64 @@
+package io.coffre.cli;
+
+import static io.coffre.cli.CliRun.coffre;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.coffre.server.CoffreServer;
+import io.coffre.server.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** {@code coffre disk} and {@code coffre snapshot} against a real server: an image goes up and comes back. */
+class CliDiskTest {
+    @Test
+    void uploadSnapshotCopyAndDownloadAreByteIdentical() throws Exception {
+        Path dir = Files.createTempDirectory("coffre-cli-disk");
+        try (CoffreServer server = CoffreServer.start(ServerConfig.defaults(dir).withPort(0))) {
+            String d = dir.toString();
+            ok(coffre("--data-dir", d, "group", "create", "-n", "rg1", "-l", "uaenorth"));
+            byte[] image = new byte[9 * 1024 * 1024 + 512];
+            new Random(5).nextBytes(image);
+            Path in = dir.resolve("in.img");
+            Files.write(in, image);
+
+            CliRun.Result created = ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "up",
+                    "--upload-size-bytes", Long.toString(image.length)));
+            assertThat(created.json().at("/properties/diskState").asText()).isEqualTo("ReadyToUpload");
+            CliRun.Result uploaded = ok(coffre("--data-dir", d, "disk", "upload", "-g", "rg1", "-n", "up", "--file",
+                    in.toString()));
+            assertThat(uploaded.json().at("/properties/diskState").asText()).isEqualTo("Unattached");
+            assertThat(uploaded.err()).contains("upload [").contains("100%");
+
+            ok(coffre("--data-dir", d, "snapshot", "create", "-g", "rg1", "-n", "snap", "--source", "up",
+                    "--incremental"));
+            ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "copy", "--source", "snap"));
+            Path out = dir.resolve("out.img");
+            ok(coffre("--data-dir", d, "disk", "download", "-g", "rg1", "-n", "copy", "--file", out.toString()));
+            assertThat(Files.readAllBytes(out)).isEqualTo(image);
+
+            assertThat(ok(coffre("--data-dir", d, "disk", "list", "-g", "rg1")).json()).hasSize(2);
+            assertThat(ok(coffre("--data-dir", d, "snapshot", "list")).json()).hasSize(1);
+            ok(coffre("--data-dir", d, "snapshot", "delete", "-g", "rg1", "-n", "snap"));
+            ok(coffre("--data-dir", d, "disk", "delete", "-g", "rg1", "-n", "copy"));
+            CliRun.Result gone = coffre("--data-dir", d, "disk", "show", "-g", "rg1", "-n", "copy");
+            assertThat(gone.code()).isEqualTo(1);
+
+            Path wrongSize = dir.resolve("small.img");
+            Files.write(wrongSize, new byte[512]);
+            ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "up2", "--upload-size-bytes", "1024"));
+            CliRun.Result refused = coffre("--data-dir", d, "disk", "upload", "-g", "rg1", "-n", "up2", "--file",
+                    wrongSize.toString());
+            assertThat(refused.code()).isEqualTo(1);
+            assertThat(refused.err()).contains("--upload-size-bytes 512");
+        } finally {
+            QuickstartCommand.deleteRecursively(dir);
+        }
+    }
+
+    private static CliRun.Result ok(CliRun.Result r) {
+        assertThat(r.code()).as(r.toString()).isZero();
+        return r;
+    }
+}

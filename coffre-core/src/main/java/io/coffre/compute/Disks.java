@@ -1,0 +1,88 @@
+package io.coffre.compute;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.arm.ResourceIndex;
+import io.coffre.compute.disk.DiskStore;
+import io.coffre.identity.AccessControl;
+import io.coffre.identity.Principal;
+import io.coffre.store.MetadataStore;
+import io.coffre.time.CoffreClock;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * Microsoft.Compute disks and snapshots: ARM resources over the {@link DiskStore}, plus the direct upload / export
+ * data path of {@code beginGetAccess}. Bodies and results are ARM JSON. Errors are {@link io.coffre.arm.ArmException}s;
+ * those of the data path carry Azure Storage codes ({@code AuthenticationFailed}, {@code
+ * AuthorizationPermissionMismatch}, {@code InvalidPageRange}, {@code InvalidRange}, {@code RequestBodyTooLarge},
+ * {@code InvalidHeaderValue}).
+ */
+public interface Disks {
+    /** Largest page write, as page blobs allow. */
+    int MAX_PAGE_WRITE_BYTES = 4 * 1024 * 1024;
+
+    enum Kind {
+        DISK("disks"), SNAPSHOT("snapshots");
+
+        public final String collection;
+
+        Kind(String collection) {
+            this.collection = collection;
+        }
+
+        public String resourceType() {
+            return "Microsoft.Compute/" + collection;
+        }
+    }
+
+    /** The resource after a PUT, and whether the PUT created it. */
+    record Put(ObjectNode resource, boolean created) {
+    }
+
+    /** A granted access: the disk store id the data URL names and the token that authorises it (shown once). */
+    record Grant(String dataId, String token) {
+    }
+
+    /** Disks take their data keys from {@code encryptionSets} and register with the DES they use. */
+    static Disks open(MetadataStore metadata, DiskStore store, DiskEncryptionSets encryptionSets, ResourceIndex index,
+                      AccessControl access, CoffreClock clock) {
+        return new JdbcDisks(metadata, store, encryptionSets, index, access, clock);
+    }
+
+    /** Creates (createOption Empty, Copy, Restore, Upload) or updates tags of a disk or snapshot. */
+    Put put(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name, JsonNode body);
+
+    ObjectNode get(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name);
+
+    /** Updates tags; size and creation data cannot change. */
+    ObjectNode patch(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name,
+                     JsonNode patch);
+
+    /** @return false when there was nothing to delete */
+    boolean delete(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name);
+
+    List<ObjectNode> list(Principal caller, Kind kind, String subscriptionId, String resourceGroupOrNull);
+
+    /**
+     * {@code beginGetAccess}: {@code Write} on a disk ready to upload (state ActiveUpload), {@code Read} on an
+     * unattached disk or a snapshot (state ActiveSAS). A new grant replaces the previous one.
+     */
+    Grant grantAccess(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name,
+                      String access, long durationSeconds);
+
+    /** {@code endGetAccess}: the token stops working; an uploaded disk becomes Unattached. */
+    void revokeAccess(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name);
+
+    /** The size in bytes of the disk the token grants (read or write) access to. */
+    long dataSize(String dataId, String token);
+
+    /**
+     * Writes {@code data} at {@code offset} (both 512-byte aligned, at most {@value #MAX_PAGE_WRITE_BYTES} bytes);
+     * durable when it returns. {@code data == null} clears {@code length} bytes (they read as zeros).
+     */
+    void writeData(String dataId, String token, long offset, long length, byte[] data);
+
+    /** Streams {@code length} bytes from {@code offset}; the range must lie within the disk. */
+    void readData(String dataId, String token, long offset, long length, OutputStream out);
+}

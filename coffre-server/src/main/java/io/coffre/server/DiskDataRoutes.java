@@ -1,0 +1,151 @@
+package io.coffre.server;
+
+import io.coffre.arm.ArmException;
+import io.coffre.compute.Disks;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The disk data endpoint that {@code beginGetAccess} URLs point at, shaped like a page blob as azcopy uses it:
+ * {@code HEAD} (size), ranged {@code GET} (206) and {@code PUT} of pages ({@code x-ms-range} or {@code Range}
+ * {@code bytes=S-E}, 512-byte aligned, at most 4 MiB; {@code x-ms-page-write: update|clear}). It authenticates by
+ * the access token in {@code sig} alone, never by a bearer token. Errors are Azure Storage XML with the code also in
+ * {@code x-ms-error-code}: 403 {@code AuthenticationFailed} (unknown, expired or revoked token),
+ * 403 {@code AuthorizationPermissionMismatch} (a write with read access), 400 {@code InvalidPageRange} (unaligned or
+ * malformed range), 416 {@code InvalidRange} (past the end), 413 {@code RequestBodyTooLarge},
+ * 400 {@code InvalidHeaderValue} (body length differs from the range).
+ */
+final class DiskDataRoutes implements RouteModule {
+    private static final String PATH = "/_data/disks/{dataId}";
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d{1,19})-(\\d{0,19})");
+
+    private final Disks disks;
+
+    DiskDataRoutes(Disks disks) {
+        this.disks = disks;
+    }
+
+    /** The access URL of a grant, on the host (and port) the client addressed. */
+    static String url(Context ctx, Disks.Grant grant) {
+        return ArmRequest.baseUrl(ctx) + "/_data/disks/" + grant.dataId() + "?sig=" + grant.token();
+    }
+
+    @Override
+    public void register(RoutesConfig routes) {
+        routes.head(PATH, storage(ctx -> {
+            long size = disks.dataSize(ctx.pathParam("dataId"), ctx.queryParam("sig"));
+            blobHeaders(ctx, size);
+            ctx.header("Content-Length", Long.toString(size));
+        }));
+        routes.get(PATH, storage(ctx -> {
+            String id = ctx.pathParam("dataId");
+            String sig = ctx.queryParam("sig");
+            long size = disks.dataSize(id, sig);
+            String range = range(ctx);
+            long start = 0;
+            long end = size - 1;
+            if (range != null) {
+                Matcher m = parse(range);
+                start = Long.parseLong(m.group(1));
+                end = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+                if (start >= size || end < start) {
+                    throw new ArmException(416, "InvalidRange", "The range '" + range + "' is not within the disk's "
+                            + size + " bytes.");
+                }
+                ctx.status(206);
+                ctx.header("Content-Range", "bytes " + start + "-" + end + "/" + size);
+            }
+            blobHeaders(ctx, size);
+            ctx.contentType("application/octet-stream");
+            ctx.header("Content-Length", Long.toString(end - start + 1));
+            try {
+                disks.readData(id, sig, start, end - start + 1, ctx.res().getOutputStream());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }));
+        routes.put(PATH, storage(ctx -> {
+            String range = range(ctx);
+            if (range == null) {
+                throw ArmException.badRequest("InvalidPageRange", "A page write needs x-ms-range (or Range) "
+                        + "bytes=S-E, 512-byte aligned.");
+            }
+            Matcher m = parse(range);
+            if (m.group(2).isEmpty()) {
+                throw ArmException.badRequest("InvalidPageRange", "The range '" + range + "' has no end; page writes "
+                        + "name both ends: bytes=S-E.");
+            }
+            long start = Long.parseLong(m.group(1));
+            long length = Long.parseLong(m.group(2)) - start + 1;
+            String mode = ctx.header("x-ms-page-write");
+            boolean clear = "clear".equalsIgnoreCase(mode);
+            if (mode != null && !clear && !"update".equalsIgnoreCase(mode)) {
+                throw ArmException.badRequest("InvalidHeaderValue", "x-ms-page-write must be 'update' or 'clear'.");
+            }
+            byte[] data = clear ? null : body(ctx, length);
+            disks.writeData(ctx.pathParam("dataId"), ctx.queryParam("sig"), start, length, data);
+            ctx.header("x-ms-request-server-encrypted", "true");
+            ctx.header("x-ms-blob-sequence-number", "0");
+            ctx.status(201);
+        }));
+    }
+
+    /** Data requests reach only the management host and speak Storage's error dialect. */
+    private static Handler storage(Handler handler) {
+        return ctx -> {
+            try {
+                if (CoffreServer.host(ctx).kind() != RequestHost.Kind.MANAGEMENT) {
+                    throw ArmException.notFound("ResourceNotFound", "Disk data is served on the management host.");
+                }
+                handler.handle(ctx);
+            } catch (ArmException e) {
+                ctx.status(e.status()).header("x-ms-error-code", e.code()).contentType("application/xml")
+                        .result("<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + e.code() + "</Code>"
+                                + "<Message>" + xml(e.getMessage()) + "</Message></Error>");
+            }
+        };
+    }
+
+    private static String range(Context ctx) {
+        String range = ctx.header("x-ms-range");
+        return range != null ? range : ctx.header("Range");
+    }
+
+    private static Matcher parse(String range) {
+        Matcher m = RANGE.matcher(range.trim());
+        if (!m.matches()) {
+            throw ArmException.badRequest("InvalidPageRange", "The range '" + range + "' is not of the form "
+                    + "bytes=S-E.");
+        }
+        return m;
+    }
+
+    /**
+     * Reads at most one byte more than the range names (and never more than a page write may carry), so an
+     * oversized body is refused, not buffered; {@link Disks#writeData} names what is wrong.
+     */
+    private static byte[] body(Context ctx, long length) {
+        int limit = (int) Math.min(Math.max(length, 0), Disks.MAX_PAGE_WRITE_BYTES) + 1;
+        try (InputStream in = ctx.req().getInputStream()) {
+            return in.readNBytes(limit);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void blobHeaders(Context ctx, long size) {
+        ctx.header("x-ms-blob-type", "PageBlob");
+        ctx.header("x-ms-blob-content-length", Long.toString(size));
+        ctx.header("Accept-Ranges", "bytes");
+    }
+
+    private static String xml(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,109 @@
+package io.coffre.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.arm.ArmException;
+import io.coffre.arm.AsyncOperations;
+import io.coffre.compute.DiskEncryptionSets;
+import io.coffre.json.Json;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+
+/**
+ * Microsoft.Compute/diskEncryptionSets on the management host. PUT answers 200 (az 2.45 rejects 201); when the PUT
+ * or PATCH started a key rotation, the answer carries the polling headers of that rotation's operation.
+ */
+final class DiskEncryptionSetRoutes implements RouteModule {
+    static final String COMPUTE = "Microsoft.Compute";
+    private static final String GROUP = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}";
+    private static final String COLLECTION = "/providers/Microsoft.Compute/diskEncryptionSets";
+    private static final int PAGE_SIZE = 1000;
+
+    static {
+        // DiskRP versions: az 2.45 sends 2022-03-02; @azure/arm-compute 25.1.1 sends 2026-03-02.
+        ApiVersions.register(COMPUTE, "2019-07-01", "2019-11-01", "2020-05-01", "2020-06-30", "2020-09-30",
+                "2020-12-01", "2021-04-01", "2021-08-01", "2021-12-01", "2022-03-02", "2022-07-02", "2023-01-02",
+                "2023-04-02", "2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02");
+    }
+
+    private final DiskEncryptionSets sets;
+    private final AsyncOperations operations;
+
+    DiskEncryptionSetRoutes(DiskEncryptionSets sets, AsyncOperations operations) {
+        this.sets = sets;
+        this.operations = operations;
+    }
+
+    @Override
+    public void register(RoutesConfig routes) {
+        String item = GROUP + COLLECTION + "/{name}";
+        routes.put(item, ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            respond(ctx, sets.put(r.caller(), subscription(ctx), group(ctx), name(ctx), object(r.body())));
+        });
+        routes.patch(item, ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            respond(ctx, sets.patch(r.caller(), subscription(ctx), group(ctx), name(ctx), object(r.body())));
+        });
+        routes.get(item, ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ctx.json(sets.get(r.caller(), subscription(ctx), group(ctx), name(ctx)));
+        });
+        routes.delete(item, ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            try {
+                sets.delete(r.caller(), subscription(ctx), group(ctx), name(ctx));
+                ctx.status(200);
+            } catch (ArmException e) {
+                if (e.status() != 404) {
+                    throw e;
+                }
+                ctx.status(204);
+            }
+        });
+        routes.get(item + "/associatedResources", ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ObjectNode body = Json.object();
+            sets.associatedResources(r.caller(), subscription(ctx), group(ctx), name(ctx))
+                    .forEach(body.putArray("value")::add);
+            ctx.json(body);
+        });
+        routes.get(GROUP + COLLECTION, ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            Paging.renderPage(ctx, sets.list(r.caller(), subscription(ctx), group(ctx)), "$top", PAGE_SIZE,
+                    PAGE_SIZE);
+        });
+        routes.get("/subscriptions/{subscriptionId}" + COLLECTION, ctx -> {
+            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            Paging.renderPage(ctx, sets.list(r.caller(), subscription(ctx), null), "$top", PAGE_SIZE, PAGE_SIZE);
+        });
+    }
+
+    private void respond(Context ctx, DiskEncryptionSets.PutResult result) {
+        ctx.status(200);
+        if (result.rotationOperationId() != null) {
+            operations.get(result.rotationOperationId()).ifPresent(op ->
+                    Lro.accepted(ctx, op, result.resource().path("location").asText(), 200));
+        }
+        ctx.json(result.resource());
+    }
+
+    private static JsonNode object(JsonNode body) {
+        if (!body.isObject()) {
+            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
+        }
+        return body;
+    }
+
+    private static String subscription(Context ctx) {
+        return ctx.pathParam("subscriptionId");
+    }
+
+    private static String group(Context ctx) {
+        return ctx.pathParam("resourceGroupName");
+    }
+
+    private static String name(Context ctx) {
+        return ctx.pathParam("name");
+    }
+}
