@@ -14,10 +14,12 @@ import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService;
 import io.coffre.keyvault.KeyService.Store;
 import io.coffre.time.CoffreClock;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntFunction;
+import java.util.stream.Stream;
 
 /**
  * Rotation of one Disk Encryption Set's key with many disks and many copies of its wrapped key, on a real core (H2
@@ -70,6 +73,15 @@ public final class RotationBenchmark {
         Path dataDir = Files.createTempDirectory("coffre-rotation-bench");
         System.out.printf(Locale.ROOT, "One DES, %d disks' data keys, %d copies of the wrapped DES key, %d cores%n",
                 disks, copies, Runtime.getRuntime().availableProcessors());
+        try {
+            run(dataDir, disks, copies);
+        } finally {
+            System.out.printf(Locale.ROOT, "data directory: %d MB on disk%n", sizeOf(dataDir) >> 20);
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private static void run(Path dataDir, int disks, int copies) throws Exception {
         List<UUID> sample;
         String oldVersion;
         try (CoffreCore core = CoffreCore.open(dataDir, null, ENDPOINTS, CoffreClock.system())) {
@@ -92,6 +104,20 @@ public final class RotationBenchmark {
                     oldVersion.substring(oldVersion.lastIndexOf('/') + 1), resolved, sample.size());
             if (resolved != sample.size()) {
                 throw new IllegalStateException("some data keys no longer resolve after the rotation");
+            }
+        }
+    }
+
+    private static long sizeOf(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            return paths.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
             }
         }
     }
