@@ -248,4 +248,35 @@ final class Arm {
     void revokeAccess(DiskKind kind, String group, String name) {
         http.sendAndWait("POST", diskUrl(kind, group, name, "/endGetAccess"), null);
     }
+
+    // Microsoft.Compute disk encryption sets
+
+    private String desUrl(String group, String name) {
+        return base + groupScope(group) + "/providers/Microsoft.Compute/diskEncryptionSets/" + encode(name)
+                + "?api-version=" + DISKS_API;
+    }
+
+    JsonNode putDiskEncryptionSet(String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", desUrl(group, name), body);
+    }
+
+    /** Waits for the key rotation the server started, if it answered with one. */
+    JsonNode patchDiskEncryptionSet(String group, String name, JsonNode body) {
+        return http.sendAndWait("PATCH", desUrl(group, name), body);
+    }
+
+    JsonNode diskEncryptionSet(String group, String name) {
+        return http.get(desUrl(group, name));
+    }
+
+    JsonNode deleteDiskEncryptionSet(String group, String name) {
+        return http.sendAndWait("DELETE", desUrl(group, name), null);
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode diskEncryptionSets(String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.Compute/diskEncryptionSets?api-version="
+                + DISKS_API);
+    }
 }

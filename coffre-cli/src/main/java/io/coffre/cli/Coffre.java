@@ -24,7 +24,8 @@ import picocli.CommandLine.ScopeType;
                 + "authenticate with $COFFRE_TOKEN, else the admin token the server keeps in the data directory."},
         subcommands = {ServerCommand.class, QuickstartCommand.class, GroupCommand.class, KeyVaultCommand.class,
                 AdCommand.class, RoleCommand.class, AdminCommand.class, AttestationCommand.class, FeatureCommand.class,
-                ProviderCommand.class, DiskCommand.class, SnapshotCommand.class})
+                ProviderCommand.class, DiskCommand.class, SnapshotCommand.class,
+                DiskEncryptionSetCommand.class})
 public final class Coffre {
     static final String DATA_DIR_ENV = "COFFRE_DATA_DIR";
 

@@ -157,7 +157,7 @@ final class CoffreHttp {
      * SDK pollers do: {@code Azure-AsyncOperation} / {@code Operation-Location} status, else {@code Location}, else
      * (PUT) the resource's {@code provisioningState}.
      *
-     * @return the final resource (PUT: re-read; POST: the Location result), or null node when there is none
+     * @return the final resource (PUT, PATCH: re-read; POST: the Location result), or null node when there is none
      */
     JsonNode sendAndWait(String method, String url, JsonNode body) {
         Response initial = send(method, url, body);
@@ -172,7 +172,7 @@ final class CoffreHttp {
                 status = send("GET", statusUrl, null);
             } while (!isTerminal(status.body().path("status").asText("Succeeded")));
             failIfNotSucceeded(status.body(), status.body().path("status").asText(), url);
-            if (method.equals("PUT")) {
+            if (method.equals("PUT") || method.equals("PATCH")) {
                 return get(url);
             }
             return method.equals("POST") && location != null ? get(location) : status.body();

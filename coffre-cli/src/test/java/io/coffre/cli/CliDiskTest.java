@@ -57,6 +57,55 @@ class CliDiskTest {
         }
     }
 
+    @Test
+    void diskEncryptionSetIsGrantedThenFollowsANewKeyVersion() throws Exception {
+        Path dir = Files.createTempDirectory("coffre-cli-des");
+        try (CoffreServer server = CoffreServer.start(ServerConfig.defaults(dir).withPort(0))) {
+            String d = dir.toString();
+            ok(coffre("--data-dir", d, "group", "create", "-n", "rg1", "-l", "uaenorth"));
+            String vaultId = ok(coffre("--data-dir", d, "keyvault", "create", "-n", "kv1", "-g", "rg1", "-l",
+                    "uaenorth", "--sku", "premium", "--enable-purge-protection")).json().path("id").asText();
+            String v1 = ok(coffre("--data-dir", d, "keyvault", "key", "create", "--vault-name", "kv1", "-n", "k1",
+                    "--kty", "RSA", "--size", "3072")).json().at("/key/kid").asText();
+
+            CliRun.Result created = ok(coffre("--data-dir", d, "disk-encryption-set", "create", "-g", "rg1", "-n",
+                    "des1", "--key-url", v1, "--source-vault", vaultId));
+            assertThat(created.json().at("/properties/activeKey/keyUrl").asText()).isEqualTo(v1);
+            String principal = ok(coffre("--data-dir", d, "disk-encryption-set", "show", "-g", "rg1", "-n", "des1"))
+                    .json().at("/identity/principalId").asText();
+            assertThat(principal).isNotBlank();
+            ok(coffre("--data-dir", d, "keyvault", "set-policy", "-n", "kv1", "--object-id", principal,
+                    "--key-permissions", "get", "wrapKey", "unwrapKey"));
+            // A disk makes the DES wrap its key with v1; without one there is nothing to rotate.
+            ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "data", "--size-gb", "1",
+                    "--disk-encryption-set", "des1"));
+            assertThat(ok(coffre("--data-dir", d, "disk-encryption-set", "show", "-g", "rg1", "-n", "des1")).json()
+                    .at("/properties/lastKeyRotationTimestamp").isMissingNode()).isTrue();
+
+            String v2 = ok(coffre("--data-dir", d, "keyvault", "key", "rotate", "--vault-name", "kv1", "-n", "k1"))
+                    .json().at("/key/kid").asText();
+            assertThat(v2).isNotEqualTo(v1);
+            CliRun.Result updated = ok(coffre("--data-dir", d, "disk-encryption-set", "update", "-g", "rg1", "-n",
+                    "des1", "--key-url", v2));
+            assertThat(updated.json().at("/properties/activeKey/keyUrl").asText()).isEqualTo(v2);
+            CliRun.Result table = ok(coffre("--data-dir", d, "disk-encryption-set", "show", "-g", "rg1", "-n",
+                    "des1", "-o", "table"));
+            String rotatedAt = updated.json().at("/properties/lastKeyRotationTimestamp").asText();
+            assertThat(rotatedAt).isNotBlank();
+            assertThat(table.out()).contains("LastKeyRotation").contains(principal).contains(v2).contains(rotatedAt);
+            assertThat(ok(coffre("--data-dir", d, "disk-encryption-set", "list")).json()).hasSize(1);
+
+            CliRun.Result inUse = coffre("--data-dir", d, "disk-encryption-set", "delete", "-g", "rg1", "-n", "des1");
+            assertThat(inUse.code()).isEqualTo(1);
+            assertThat(inUse.err()).contains("DiskEncryptionSetInUse");
+            ok(coffre("--data-dir", d, "disk", "delete", "-g", "rg1", "-n", "data"));
+            ok(coffre("--data-dir", d, "disk-encryption-set", "delete", "-g", "rg1", "-n", "des1"));
+            assertThat(ok(coffre("--data-dir", d, "disk-encryption-set", "list", "-g", "rg1")).json()).isEmpty();
+        } finally {
+            QuickstartCommand.deleteRecursively(dir);
+        }
+    }
+
     private static CliRun.Result ok(CliRun.Result r) {
         assertThat(r.code()).as(r.toString()).isZero();
         return r;

@@ -180,6 +180,61 @@ class CliWireTest {
     }
 
     @Test
+    void diskEncryptionSetCreatePutsAzsBodyWithTheGroupsLocation() {
+        String des = RG + "/providers/Microsoft.Compute/diskEncryptionSets/des1\\?api-version=2022-07-02";
+        wire.on("GET", RG + "\\?api-version=2021-04-01", 200, "{\"name\":\"rg1\",\"location\":\"uaenorth\"}");
+        wire.on("PUT", des, r -> WireRecorder.Reply.json(200, Json.write(r.body())));
+        String kid = "https://kv1.vault.coffre.localhost/keys/k1/v1";
+        String vault = RG + "/providers/Microsoft.KeyVault/vaults/kv1";
+        ok(coffre("disk-encryption-set", "create", "-g", "rg1", "-n", "des1", "--key-url", kid, "--source-vault",
+                vault, "--encryption-type", "ConfidentialVmEncryptedWithCustomerKey", "--enable-auto-key-rotation",
+                "false"));
+        assertThat(wire.lines()).containsExactly("GET /subscriptions?api-version=2022-12-01",
+                "GET " + RG + "?api-version=2021-04-01",
+                "PUT " + RG + "/providers/Microsoft.Compute/diskEncryptionSets/des1?api-version=2022-07-02");
+        assertThat(wire.last("PUT").body()).isEqualTo(Json.parse("{\"location\":\"uaenorth\","
+                + "\"identity\":{\"type\":\"SystemAssigned\"},\"properties\":{\"encryptionType\":"
+                + "\"ConfidentialVmEncryptedWithCustomerKey\",\"activeKey\":{\"keyUrl\":\"" + kid + "\","
+                + "\"sourceVault\":{\"id\":\"" + vault + "\"}},\"rotationToLatestKeyVersionEnabled\":false}}"));
+    }
+
+    @Test
+    void diskEncryptionSetUpdatePatchesTheKeyThenWaitsForTheRotationAndRereads() {
+        String des = RG + "/providers/Microsoft.Compute/diskEncryptionSets/des1\\?api-version=2022-07-02";
+        String status = "https://" + host("management") + "/subscriptions/sub1/providers/Microsoft.Compute/"
+                + "locations/uaenorth/operations/rot1";
+        wire.on("PATCH", des, r -> new WireRecorder.Reply(200, "{\"name\":\"des1\"}",
+                Map.of("Azure-AsyncOperation", status, "Retry-After", "0")));
+        int[] polls = {0};
+        wire.on("GET", "/subscriptions/sub1/providers/Microsoft.Compute/locations/uaenorth/operations/rot1",
+                r -> WireRecorder.Reply.json(200, ++polls[0] < 2 ? "{\"status\":\"InProgress\"}"
+                        : "{\"status\":\"Succeeded\"}"));
+        wire.on("GET", des, 200, "{\"name\":\"des1\",\"properties\":{\"lastKeyRotationTimestamp\":"
+                + "\"2026-11-29T00:00:00Z\"}}");
+        String kid = "https://kv1.vault.coffre.localhost/keys/k1/v2";
+        CliRun.Result r = ok(coffre("disk-encryption-set", "update", "-g", "rg1", "-n", "des1", "--key-url", kid,
+                "--enable-auto-key-rotation"));
+        String path = RG + "/providers/Microsoft.Compute/diskEncryptionSets/des1?api-version=2022-07-02";
+        String operation = "/subscriptions/sub1/providers/Microsoft.Compute/locations/uaenorth/operations/rot1";
+        assertThat(wire.lines()).containsExactly("GET /subscriptions?api-version=2022-12-01", "PATCH " + path,
+                "GET " + operation, "GET " + operation, "GET " + path);
+        assertThat(wire.last("PATCH").body()).isEqualTo(Json.parse("{\"properties\":{\"activeKey\":{\"keyUrl\":\""
+                + kid + "\"},\"rotationToLatestKeyVersionEnabled\":true}}"));
+        assertThat(r.json().at("/properties/lastKeyRotationTimestamp").asText()).isEqualTo("2026-11-29T00:00:00Z");
+    }
+
+    @Test
+    void diskEncryptionSetUpdateWithoutRotationPrintsThePatchAnswer() {
+        String des = RG + "/providers/Microsoft.Compute/diskEncryptionSets/des1\\?api-version=2022-07-02";
+        wire.on("PATCH", des, 200, "{\"name\":\"des1\",\"properties\":{\"rotationToLatestKeyVersionEnabled\":false}}");
+        CliRun.Result r = ok(coffre("disk-encryption-set", "update", "-g", "rg1", "-n", "des1", "-o", "table",
+                "--enable-auto-key-rotation", "false"));
+        assertThat(wire.lines()).containsExactly("GET /subscriptions?api-version=2022-12-01",
+                "PATCH " + RG + "/providers/Microsoft.Compute/diskEncryptionSets/des1?api-version=2022-07-02");
+        assertThat(r.out()).startsWith("Name").contains("EncryptionType").contains("LastKeyRotation").contains("des1");
+    }
+
+    @Test
     void setPolicyWithoutGroupFindsTheVaultThenWritesItBackWithThePolicy() {
         wire.on("GET", "/subscriptions/sub1/resources\\?\\$filter=resourceType%20eq%20%27Microsoft.KeyVault%2Fvaults%27"
                 + "&api-version=2015-11-01", 200, "{\"value\":[{\"name\":\"kv1\",\"id\":\"/subscriptions/sub1/"

@@ -16,12 +16,13 @@ record DesRecord(String desKey, String armId, String subscriptionId, String reso
     static DesRecord map(ResultSet rs) throws SQLException {
         String error = rs.getString("auto_rotation_error");
         String tags = rs.getString("tags");
-        long last = rs.getLong("last_rotation_at");
+        long lastRaw = rs.getLong("last_rotation_at");
+        Long last = rs.wasNull() ? null : lastRaw; // wasNull describes the column read last: ask right away
         return new DesRecord(rs.getString("des_key"), rs.getString("arm_id"), rs.getString("subscription_id"),
                 rs.getString("resource_group"), rs.getString("name"), rs.getString("location"),
                 rs.getString("encryption_type"), rs.getString("key_url"), rs.getString("source_vault_id"),
                 rs.getBoolean("rotation_to_latest"), rs.getString("principal_id"), rs.getString("tenant_id"),
-                (ArrayNode) Json.parse(rs.getString("previous_keys")), rs.wasNull() ? null : last,
+                (ArrayNode) Json.parse(rs.getString("previous_keys")), last,
                 error == null ? null : (ObjectNode) Json.parse(error),
                 tags == null ? null : (ObjectNode) Json.parse(tags), rs.getLong("created_at"));
     }
