@@ -14,17 +14,10 @@ import io.javalin.http.Context;
  * or PATCH started a key rotation, the answer carries the polling headers of that rotation's operation.
  */
 final class DiskEncryptionSetRoutes implements RouteModule {
-    static final String COMPUTE = "Microsoft.Compute";
     private static final String GROUP = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}";
     private static final String COLLECTION = "/providers/Microsoft.Compute/diskEncryptionSets";
     private static final int PAGE_SIZE = 1000;
 
-    static {
-        // DiskRP versions: az 2.45 sends 2022-03-02; @azure/arm-compute 25.1.1 sends 2026-03-02.
-        ApiVersions.register(COMPUTE, "2019-07-01", "2019-11-01", "2020-05-01", "2020-06-30", "2020-09-30",
-                "2020-12-01", "2021-04-01", "2021-08-01", "2021-12-01", "2022-03-02", "2022-07-02", "2023-01-02",
-                "2023-04-02", "2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02");
-    }
 
     private final DiskEncryptionSets sets;
     private final AsyncOperations operations;
@@ -38,19 +31,19 @@ final class DiskEncryptionSetRoutes implements RouteModule {
     public void register(RoutesConfig routes) {
         String item = GROUP + COLLECTION + "/{name}";
         routes.put(item, ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             respond(ctx, sets.put(r.caller(), subscription(ctx), group(ctx), name(ctx), object(r.body())));
         });
         routes.patch(item, ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             respond(ctx, sets.patch(r.caller(), subscription(ctx), group(ctx), name(ctx), object(r.body())));
         });
         routes.get(item, ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             ctx.json(sets.get(r.caller(), subscription(ctx), group(ctx), name(ctx)));
         });
         routes.delete(item, ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             try {
                 sets.delete(r.caller(), subscription(ctx), group(ctx), name(ctx));
                 ctx.status(200);
@@ -62,19 +55,19 @@ final class DiskEncryptionSetRoutes implements RouteModule {
             }
         });
         routes.get(item + "/associatedResources", ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             ObjectNode body = Json.object();
             sets.associatedResources(r.caller(), subscription(ctx), group(ctx), name(ctx))
                     .forEach(body.putArray("value")::add);
             ctx.json(body);
         });
         routes.get(GROUP + COLLECTION, ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             Paging.renderPage(ctx, sets.list(r.caller(), subscription(ctx), group(ctx)), "$top", PAGE_SIZE,
                     PAGE_SIZE);
         });
         routes.get("/subscriptions/{subscriptionId}" + COLLECTION, ctx -> {
-            ArmRequest r = ArmRequest.begin(ctx, COMPUTE);
+            ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             Paging.renderPage(ctx, sets.list(r.caller(), subscription(ctx), null), "$top", PAGE_SIZE, PAGE_SIZE);
         });
     }

@@ -17,19 +17,11 @@ import io.javalin.http.Context;
  * headers of an operation that has already succeeded.
  */
 final class DiskRoutes implements RouteModule {
-    static final String COMPUTE = "Microsoft.Compute";
     private static final String SUBSCRIPTION = "/subscriptions/{subscriptionId}";
     private static final String GROUP = SUBSCRIPTION + "/resourceGroups/{resourceGroupName}";
-    private static final String PROVIDER = "/providers/" + COMPUTE + "/";
+    private static final String PROVIDER = "/providers/" + ApiVersions.COMPUTE + "/";
     private static final int PAGE_SIZE = 1000;
 
-    static {
-        // DiskRP api-versions: az 2.45 sends 2022-07-02; @azure/arm-compute 25.1.1 sends 2026-03-02 (disks,
-        // snapshots, disk encryption sets) and 2026-04-01 (virtual machines, restore points).
-        ApiVersions.register(COMPUTE, "2019-07-01", "2020-05-01", "2020-06-30", "2020-09-30", "2020-12-01",
-                "2021-04-01", "2021-08-01", "2021-12-01", "2022-03-02", "2022-07-02", "2023-01-02", "2023-04-02",
-                "2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02", "2026-04-01");
-    }
 
     private final Disks disks;
     private final AsyncOperations operations;
@@ -101,7 +93,7 @@ final class DiskRoutes implements RouteModule {
     }
 
     private static ArmRequest begin(Context ctx) {
-        return ArmRequest.begin(ctx, COMPUTE);
+        return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
     }
 
     private static JsonNode objectBody(Context ctx) {
