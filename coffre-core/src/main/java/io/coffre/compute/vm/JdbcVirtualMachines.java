@@ -101,6 +101,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
         this.keyRelease = keyRelease;
         this.clock = clock;
         this.exports = new VmExports(store);
+        // a guest state belongs to its OS disk: it goes when the disk goes, whoever deletes it
+        disks.onDiskDeleted(this::dropGuestState);
         recoverAfterRestart();
     }
 
@@ -521,7 +523,6 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     }
                     disks.setManagedBy(d.diskId(), null);
                     if (d.deleteOption().equals("Delete")) {
-                        dropGuestState(d.diskId());
                         ResourceId disk = ResourceId.parse(d.diskId());
                         disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
                                 disk.name());

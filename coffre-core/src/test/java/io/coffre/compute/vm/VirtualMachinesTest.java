@@ -188,6 +188,34 @@ class VirtualMachinesTest {
     }
 
     @Test
+    void theGuestStateFollowsItsOsDiskToTheNextVmAndGoesWithIt() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ((ObjectNode) body.path("properties").path("storageProfile").path("osDisk")).put("deleteOption", "Detach");
+        f.create("first", body);
+        VmDisk vmgs = f.vms.find(f.vmId("first")).orElseThrow().disks().get(1);
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "first").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        String osDisk = f.diskId("first_OsDisk_1");
+        assertThat(f.vms.guestState(osDisk)).contains(vmgs.storeId());
+
+        ObjectNode attach = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ObjectNode os = (ObjectNode) attach.path("properties").path("storageProfile").path("osDisk");
+        os.put("createOption", "Attach").put("deleteOption", "Detach").remove("diskSizeGB");
+        ((ObjectNode) os.path("managedDisk")).put("id", osDisk);
+        f.create("second", attach);
+        VmFacts second = f.vms.find(f.vmId("second")).orElseThrow();
+        assertThat(second.disks()).extracting(VmDisk::storeId).contains(vmgs.storeId());
+        assertThat(releasesBy(f.orchestrator.objectId())).isEqualTo(2);
+
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "second").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(f.core.disks().delete(f.admin, Disks.Kind.DISK, f.subscription, "rg", "first_OsDisk_1"))
+                .isTrue();
+        assertThat(f.vms.guestState(osDisk)).isEmpty();
+        VmFixture.rejects(() -> f.core.diskStore().info(vmgs.storeId()), 404, "DiskNotFound");
+    }
+
+    @Test
     void putOnAnExistingVmUpdatesTagsOnly() {
         ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
         f.create("vm1", body);
