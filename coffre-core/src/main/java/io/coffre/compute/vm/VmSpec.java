@@ -9,7 +9,6 @@ import io.coffre.catalog.VmSizes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -235,9 +234,5 @@ record VmSpec(String location, VmSizes.VmSize size, String securityType, String 
     static ArmException invalid(String target, String why) {
         return ArmException.badRequest("InvalidParameter", "The value of parameter " + target + " is invalid: "
                 + why + ".");
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

@@ -216,6 +216,23 @@ class VirtualMachinesTest {
     }
 
     @Test
+    void aReaderSeesTheVmButCannotStartOrDeleteIt() {
+        f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0));
+        io.coffre.identity.Principal reader = f.core.identity().createServicePrincipal("reader").principal();
+        f.core.accessControl().grantBySystem("/subscriptions/" + f.subscription + "/resourceGroups/rg",
+                io.coffre.authorization.BuiltInRoles.READER, reader.objectId());
+        assertThat(f.vms.get(reader, f.subscription, "rg", "vm1", false).path("name").asText()).isEqualTo("vm1");
+        assertThat(f.vms.list(reader, f.subscription, "rg")).hasSize(1);
+        var e = f.rejectsWithoutWriting(() -> f.vms.act(reader, f.subscription, "rg", "vm1", Action.POWER_OFF), 403,
+                "AuthorizationFailed");
+        assertThat(e.getMessage()).contains("Microsoft.Compute/virtualMachines/powerOff/action");
+        f.rejectsWithoutWriting(() -> f.vms.delete(reader, f.subscription, "rg", "vm1"), 403,
+                "AuthorizationFailed");
+        f.rejectsWithoutWriting(() -> f.vms.put(reader, f.subscription, "rg", "vm2",
+                f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0)), 403, "AuthorizationFailed");
+    }
+
+    @Test
     void putOnAnExistingVmUpdatesTagsOnly() {
         ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
         f.create("vm1", body);
