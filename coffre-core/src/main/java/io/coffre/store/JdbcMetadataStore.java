@@ -43,12 +43,12 @@ final class JdbcMetadataStore implements MetadataStore {
         this.dataSource = new HikariDataSource(config);
         try {
             Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+            this.maintenance = maintenance == null ? null : maintenance.apply(dataSource);
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
         }
         this.jdbi = Jdbi.create(dataSource);
-        this.maintenance = maintenance == null ? null : maintenance.apply(dataSource);
     }
 
     @Override
