@@ -98,7 +98,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                 index.put(current.armId(), RESOURCE_TYPE, current.location(), d.tagsJson());
                 return null;
             });
-            String operation = rotations.start(current.desKey(), current.armId(), keyUrl.text());
+            String operation = rotations.start(current.desKey(), current.armId(), current.keyUrl(), keyUrl.text());
             return new PutResult(require(current.desKey()).render(), false, operation);
         }
         Principal managed = identity.createManagedIdentity(name);
@@ -185,6 +185,8 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                     .bind("des", des.desKey()).execute();
             h.createUpdate("DELETE FROM compute_wrapped_des_keys WHERE des_id = :des").bind("des", des.desKey())
                     .execute();
+            h.createUpdate("DELETE FROM compute_des_key_holders WHERE des_id = :des").bind("des", des.desKey())
+                    .execute();
             h.createUpdate("DELETE FROM compute_data_keys WHERE des_id = :des").bind("des", des.desKey()).execute();
             index.remove(des.armId());
             return null;
@@ -220,19 +222,16 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
 
     @Override
     public void copyWrappedKey(String desId, String ownerId) {
-        String des = key(desId);
-        metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_wrapped_des_keys (owner_id, des_id,"
-                        + " kek_key_id, wrapped) SELECT :owner, des_id, kek_key_id, wrapped"
-                        + " FROM compute_wrapped_des_keys"
-                        + " WHERE owner_id = :des AND des_id = :des AND NOT EXISTS (SELECT 1 FROM"
-                        + " compute_wrapped_des_keys WHERE owner_id = :owner AND des_id = :des)")
-                .bind("owner", ownerId).bind("des", des).execute());
+        metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_des_key_holders (owner_id, des_id)"
+                        + " SELECT :owner, :des WHERE NOT EXISTS (SELECT 1 FROM compute_des_key_holders"
+                        + " WHERE owner_id = :owner AND des_id = :des)")
+                .bind("owner", ownerId).bind("des", key(desId)).execute());
     }
 
     @Override
     public void dropWrappedKeys(String ownerId) {
-        metadata.inTransaction(h -> h.createUpdate("DELETE FROM compute_wrapped_des_keys WHERE owner_id = :owner"
-                + " AND owner_id <> des_id").bind("owner", ownerId).execute());
+        metadata.inTransaction(h -> h.createUpdate("DELETE FROM compute_des_key_holders WHERE owner_id = :owner")
+                .bind("owner", ownerId).execute());
     }
 
     @Override
@@ -349,7 +348,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         for (DesRecord des : following) {
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_disk_encryption_sets SET key_url = :url"
                     + " WHERE des_key = :des").bind("url", event.keyId()).bind("des", des.desKey()).execute());
-            rotations.start(des.desKey(), des.armId(), event.keyId());
+            rotations.start(des.desKey(), des.armId(), des.keyUrl(), event.keyId());
         }
     }
 

@@ -59,13 +59,13 @@ public interface DiskEncryptionSets extends AutoCloseable {
     void dissociate(String desId, String resourceId);
 
     /**
-     * Stores a copy of the DES's wrapped key for {@code ownerId} (a snapshot, restore point or recovery point), so
-     * the owner stays readable on its own; rotation rewrites it with the DES's own copy. No-op before the DES key
-     * exists (the DES was never used).
+     * Records that {@code ownerId} (a snapshot, restore point or recovery point) keeps the DES key (idempotent): it
+     * references the DES's one stored wrapped key, which a rotation rewrites, so the owner reads under the new KEK
+     * version afterwards with no per-owner work.
      */
     void copyWrappedKey(String desId, String ownerId);
 
-    /** Removes the copies {@code ownerId} holds. */
+    /** Forgets the DES keys {@code ownerId} keeps. */
     void dropWrappedKeys(String ownerId);
 
     /** A published rotation: every copy of the DES key is now wrapped by {@code newKeyUrl}. */
