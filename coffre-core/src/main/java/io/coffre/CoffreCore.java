@@ -13,6 +13,7 @@ import io.coffre.audit.AuditLogs;
 import io.coffre.compute.DiskEncryptionSets;
 import io.coffre.compute.Disks;
 import io.coffre.compute.EncryptionKeys;
+import io.coffre.compute.RestorePointExports;
 import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
@@ -65,6 +66,7 @@ public final class CoffreCore implements AutoCloseable {
     private final DiskEncryptionSets diskEncryptionSets;
     private final DiskStore diskStore;
     private final Disks disks;
+    private final RestorePointExports restorePointExports;
 
     /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -111,6 +113,7 @@ public final class CoffreCore implements AutoCloseable {
                 resourceIndex, keyService, asyncOperations, endpoints, clock);
         this.diskStore = DiskStores.open(metadata, blobs, keyResolver(diskEncryptionSets.encryptionKeys()));
         this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
+        this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -240,6 +243,11 @@ public final class CoffreCore implements AutoCloseable {
     /** Microsoft.Compute disks and snapshots. */
     public Disks disks() {
         return disks;
+    }
+
+    /** What compute offers the backup side: manifests of restore points and snapshots, disks created from them. */
+    public RestorePointExports restorePointExports() {
+        return restorePointExports;
     }
 
     @Override

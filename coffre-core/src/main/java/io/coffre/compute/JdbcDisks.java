@@ -212,6 +212,59 @@ final class JdbcDisks implements Disks {
         return from;
     }
 
+    // ---- for RestorePointExports ----
+
+    /** A snapshot as an export source: one disk, its role from its OS type. */
+    Optional<ManifestExchange.Source> exportSource(Principal caller, ResourceId id) {
+        if (!id.type().equalsIgnoreCase(Kind.SNAPSHOT.resourceType())) {
+            return Optional.empty();
+        }
+        Row row = find(id.toString()).orElseThrow(() -> notFound(Kind.SNAPSHOT, id));
+        access.require(caller, row.resourceId(), Kind.SNAPSHOT.resourceType() + "/read", false);
+        boolean os = row.document().path("properties").hasNonNull("osType");
+        return Optional.of(new ManifestExchange.Source(row.resourceId(), row.location(), row.resourceId(),
+                List.of(new ManifestExchange.SourceDisk(row.resourceId(), os ? RestorePointExports.ROLE_OS
+                        : RestorePointExports.ROLE_DATA, null, row.storeId()))));
+    }
+
+    /** Checks a restored disk may be created under this name: the caller may write it and it does not exist yet. */
+    ResourceId newRestoredDisk(Principal caller, String subscriptionId, String resourceGroup, String name) {
+        ResourceId id = resourceId(Kind.DISK, subscriptionId, resourceGroup, name);
+        access.require(caller, id.toString(), Kind.DISK.resourceType() + "/write", false);
+        if (find(id.toString()).isPresent()) {
+            throw ArmException.conflict("DiskAlreadyExists", "The disk " + id + " already exists; restore into new"
+                    + " disk names, or delete it first.");
+        }
+        return id;
+    }
+
+    /** Records a disk whose blocks were imported into {@code storeId}, in the caller's transaction. */
+    void insertRestored(Handle h, ResourceId id, String storeId, EncryptionKeys.Setting setting, String sourceId) {
+        ObjectNode document = Json.object();
+        ObjectNode properties = document.putObject("properties");
+        ObjectNode creation = properties.putObject("creationData").put("createOption", "Restore");
+        if (sourceId != null) {
+            creation.put("sourceResourceId", sourceId);
+        }
+        if (setting.type().equals(CONFIDENTIAL_DES_TYPE)) {
+            properties.putObject("securityProfile").put("securityType", CONFIDENTIAL_CMK)
+                    .put("secureVMDiskEncryptionSetId", setting.diskEncryptionSetId());
+        } else {
+            properties.set("encryption", render(setting));
+        }
+        Row row = new Row(id.toString(), Kind.DISK, storeId, setting.region(), UNATTACHED, setting.type(),
+                setting.diskEncryptionSetId(), document, null, null, null, null);
+        insert(h, row, id.subscriptionId(), id.resourceGroup());
+        index.put(id.toString(), Kind.DISK.resourceType(), row.location(), null);
+        if (row.desId() != null) {
+            encryptionSets.associate(row.desId(), row.resourceId());
+        }
+    }
+
+    ObjectNode render(ResourceId id) {
+        return render(find(id.toString()).orElseThrow(() -> notFound(Kind.DISK, id)));
+    }
+
     private ObjectNode update(Row row, JsonNode body) {
         String option = body.path("properties").path("creationData").path("createOption").asText(null);
         String current = row.document().path("properties").path("creationData").path("createOption").asText(null);

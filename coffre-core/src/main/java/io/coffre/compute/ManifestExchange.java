@@ -1,0 +1,138 @@
+package io.coffre.compute;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.arm.ArmException;
+import io.coffre.arm.ResourceId;
+import io.coffre.compute.disk.DiskStore;
+import io.coffre.compute.disk.DiskStore.StoredBlock;
+import io.coffre.identity.Principal;
+import io.coffre.store.MetadataStore;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/** {@link RestorePointExports} over the disk store, the disks and the key hierarchy of the DES service. */
+final class ManifestExchange implements RestorePointExports {
+    /** A disk of an export source: where it came from, what it is, and its frozen block map in the disk store. */
+    record SourceDisk(String sourceId, String role, Integer lun, String storeId) {
+    }
+
+    /** @param keyOwnerId who holds the copies of the wrapped DES keys the export carries */
+    record Source(String id, String location, String keyOwnerId, List<SourceDisk> disks) {
+    }
+
+    /** Finds what an id names (a snapshot, a restore point ...), checking the caller may read it. */
+    interface Sources {
+        Optional<Source> find(Principal caller, ResourceId id);
+    }
+
+    private final MetadataStore metadata;
+    private final DiskStore store;
+    private final JdbcDisks disks;
+    private final DesService keys;
+    private final List<Sources> sources;
+
+    ManifestExchange(MetadataStore metadata, DiskStore store, JdbcDisks disks, DesService keys,
+                     List<Sources> sources) {
+        this.metadata = metadata;
+        this.store = store;
+        this.disks = disks;
+        this.keys = keys;
+        this.sources = sources;
+    }
+
+    @Override
+    public Manifest export(Principal caller, String sourceId) {
+        Source source = source(caller, sourceId);
+        List<DiskManifest> manifests = new ArrayList<>();
+        Set<UUID> keyIds = new LinkedHashSet<>();
+        for (SourceDisk disk : source.disks()) {
+            List<Block> blocks = store.storedBlocks(disk.storeId()).stream()
+                    .map(b -> new Block(b.index(), b.objectId(), b.sha256(), b.keyId())).toList();
+            blocks.forEach(b -> keyIds.add(b.dataKeyId()));
+            manifests.add(new DiskManifest(disk.sourceId(), disk.role(), disk.lun(),
+                    store.info(disk.storeId()).sizeBytes(), blocks));
+        }
+        return new Manifest(source.id(), source.location(), manifests, keys.exportKeys(keyIds, source.keyOwnerId()));
+    }
+
+    @Override
+    public byte[] readObject(Principal caller, String sourceId, String objectId) {
+        Source source = source(caller, sourceId);
+        for (SourceDisk disk : source.disks()) {
+            boolean holds = store.storedBlocks(disk.storeId()).stream().anyMatch(b -> b.objectId().equals(objectId));
+            if (holds) {
+                return store.readObject(disk.storeId(), objectId);
+            }
+        }
+        throw ArmException.notFound("BlockObjectNotFound", "No disk of " + source.id() + " holds the object "
+                + objectId + "; take object ids from its manifest.");
+    }
+
+    @Override
+    public List<ObjectNode> createDisks(Principal caller, Manifest manifest, ObjectReader objects, Target target) {
+        if (target.diskNames() == null || target.diskNames().size() != manifest.disks().size()) {
+            throw ArmException.badRequest("InvalidParameter", "Name each of the manifest's "
+                    + manifest.disks().size() + " disks once (in its order); " + (target.diskNames() == null ? 0
+                    : target.diskNames().size()) + " names were given.");
+        }
+        if (Set.copyOf(target.diskNames().stream().map(String::toLowerCase).toList()).size()
+                != target.diskNames().size()) {
+            throw ArmException.badRequest("InvalidParameter", "The target disk names must differ: "
+                    + target.diskNames());
+        }
+        List<ResourceId> ids = target.diskNames().stream()
+                .map(name -> disks.newRestoredDisk(caller, target.subscriptionId(), target.resourceGroup(), name))
+                .toList();
+        Set<UUID> wrappedIds = manifest.keys().stream().flatMap(k -> k.dataKeys().stream()).map(DataKey::keyId)
+                .collect(Collectors.toSet());
+        for (DiskManifest disk : manifest.disks()) {
+            for (Block block : disk.blocks()) {
+                if (!wrappedIds.contains(block.dataKeyId())) {
+                    throw ArmException.badRequest("InvalidManifest", "Block " + block.index() + " of "
+                            + disk.sourceId() + " needs data key " + block.dataKeyId() + ", which the manifest's"
+                            + " keys do not carry. Pass the keys exported with the same manifest.");
+                }
+            }
+        }
+        DesService.RewrappedKeys rewrapped = keys.rewrap(caller, manifest.keys(), target.encryption());
+        List<String> imported = new ArrayList<>();
+        try {
+            for (DiskManifest disk : manifest.disks()) {
+                List<StoredBlock> blocks = disk.blocks().stream()
+                        .map(b -> new StoredBlock(b.index(), b.objectId(), b.sha256(), b.dataKeyId())).toList();
+                imported.add(store.importDisk(disk.sizeBytes(), blocks, b -> objects.read(b.objectId()),
+                        keys.ring(target.encryption())));
+            }
+            metadata.inTransaction(h -> {
+                for (int i = 0; i < ids.size(); i++) {
+                    DiskManifest disk = manifest.disks().get(i);
+                    Set<UUID> needed = disk.blocks().stream().map(Block::dataKeyId).collect(Collectors.toSet());
+                    keys.storeRewrapped(h, rewrapped, needed, ids.get(i).toString());
+                    disks.insertRestored(h, ids.get(i), imported.get(i), target.encryption(), disk.sourceId());
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            imported.forEach(store::delete);
+            throw e;
+        }
+        return ids.stream().map(disks::render).toList();
+    }
+
+    private Source source(Principal caller, String sourceId) {
+        ResourceId id = ResourceId.parse(sourceId);
+        for (Sources kind : sources) {
+            Optional<Source> found = kind.find(caller, id);
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        throw ArmException.badRequest("InvalidParameter", sourceId + " cannot be exported: export a restore point"
+                + " (.../restorePointCollections/{c}/restorePoints/{rp}) or a snapshot (.../snapshots/{s}).");
+    }
+}
