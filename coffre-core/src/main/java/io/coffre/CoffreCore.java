@@ -17,6 +17,7 @@ import io.coffre.compute.RestorePointExports;
 import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
+import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -66,6 +67,7 @@ public final class CoffreCore implements AutoCloseable {
     private final DiskEncryptionSets diskEncryptionSets;
     private final DiskStore diskStore;
     private final Disks disks;
+    private final VirtualMachines virtualMachines;
     private final RestorePointExports restorePointExports;
 
     /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
@@ -113,6 +115,8 @@ public final class CoffreCore implements AutoCloseable {
                 resourceIndex, keyService, asyncOperations, endpoints, clock);
         this.diskStore = DiskStores.open(metadata, blobs, keyResolver(diskEncryptionSets.encryptionKeys()));
         this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
+        this.virtualMachines = VirtualMachines.open(metadata, disks, diskStore, diskEncryptionSets, resourceIndex,
+                accessControl, asyncOperations, keyService, attestation, identity, endpoints, clock);
         this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
@@ -245,6 +249,14 @@ public final class CoffreCore implements AutoCloseable {
         return disks;
     }
 
+    /**
+     * Microsoft.Compute virtual machines (confidential VMs, key release at create and start) and the NBD exports of
+     * their disks while they run ({@link VirtualMachines#serveNbd}).
+     */
+    public VirtualMachines virtualMachines() {
+        return virtualMachines;
+    }
+
     /** What compute offers the backup side: manifests of restore points and snapshots, disks created from them. */
     public RestorePointExports restorePointExports() {
         return restorePointExports;
@@ -252,6 +264,8 @@ public final class CoffreCore implements AutoCloseable {
 
     @Override
     public void close() {
+        // the NBD server first: its connections flush into the disk store before the store closes
+        virtualMachines.close();
         diskStore.close();
         diskEncryptionSets.close();
         keyService.close();

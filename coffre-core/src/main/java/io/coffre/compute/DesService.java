@@ -557,6 +557,12 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                 + " WHERE des_id = :des ORDER BY resource_key").bind("des", desKey).mapTo(String.class).list());
     }
 
+    @Override
+    public Optional<ActiveKey> activeKey(String desId) {
+        return find(key(desId)).map(des -> new ActiveKey(des.armId(), des.encryptionType(), des.keyUrl(), des.location(),
+                des.principalId()));
+    }
+
     private Optional<DesRecord> find(String desKey) {
         return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_disk_encryption_sets"
                 + " WHERE des_key = :des").bind("des", desKey).map((rs, ctx) -> DesRecord.map(rs)).findOne());

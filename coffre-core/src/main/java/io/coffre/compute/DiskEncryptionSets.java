@@ -88,6 +88,18 @@ public interface DiskEncryptionSets extends AutoCloseable {
     /** A consumer's late acknowledgement; completes the rotation when it was the last one missing. Idempotent. */
     void acknowledge(String eventId, String consumerName);
 
+    /**
+     * A DES's type and the versioned key id it uses now, read without a caller: the platform releases this key to a
+     * confidential VM at create and start.
+     *
+     * @param principalId the DES's managed identity (which may read the key to use it)
+     */
+    record ActiveKey(String desId, String encryptionType, String keyUrl, String location, String principalId) {
+    }
+
+    /** @return empty when there is no such DES */
+    java.util.Optional<ActiveKey> activeKey(String desId);
+
     /** The disks' view of the same service: data keys under a DES or the platform key of a region. */
     EncryptionKeys encryptionKeys();
 

@@ -426,6 +426,41 @@ final class JdbcDisks implements Disks {
     }
 
     @Override
+    public Optional<DiskFacts> facts(String diskResourceId) {
+        return find(diskResourceId).filter(r -> r.kind() == Kind.DISK).map(r -> new DiskFacts(r.resourceId(),
+                r.storeId(), r.location(), r.diskState(), r.encryption(),
+                r.document().path("properties").path("securityProfile").path("securityType").asText(null),
+                r.document().path("managedBy").asText(null)));
+    }
+
+    @Override
+    public void setManagedBy(String diskResourceId, String vmResourceIdOrNull) {
+        metadata.inTransaction(h -> {
+            Row row = lock(h, diskResourceId).filter(r -> r.kind() == Kind.DISK).orElseThrow(() ->
+                    ArmException.notFound("NotFound", "The disk " + diskResourceId + " was not found."));
+            String current = row.document().path("managedBy").asText(null);
+            if (vmResourceIdOrNull != null && vmResourceIdOrNull.equalsIgnoreCase(current)) {
+                return null;
+            }
+            if (vmResourceIdOrNull != null && !row.diskState().equals(UNATTACHED)) {
+                throw ArmException.conflict("OperationNotAllowed", "The disk " + row.resourceId() + " is "
+                        + row.diskState() + (current == null ? "" : " (managed by " + current + ")") + "; only an "
+                        + "Unattached disk can be attached to a virtual machine. Detach it or end its access first.");
+            }
+            ObjectNode document = row.document().deepCopy();
+            if (vmResourceIdOrNull == null) {
+                document.remove("managedBy");
+            } else {
+                document.put("managedBy", vmResourceIdOrNull);
+            }
+            h.createUpdate("UPDATE compute_disks SET disk_state = :st, document = :d WHERE id_lower = :id")
+                    .bind("st", vmResourceIdOrNull == null ? UNATTACHED : ATTACHED).bind("d", Json.write(document))
+                    .bind("id", key(row.resourceId())).execute();
+            return null;
+        });
+    }
+
+    @Override
     public long dataSize(String dataId, String token) {
         return store.info(authorized(dataId, token, false).storeId()).sizeBytes();
     }
@@ -621,7 +656,7 @@ final class JdbcDisks implements Disks {
         out.put("name", id.name());
         out.put("type", row.kind().resourceType());
         out.put("location", row.location());
-        copyIfPresent(row.document(), out, "tags", "sku", "zones", "extendedLocation");
+        copyIfPresent(row.document(), out, "tags", "sku", "zones", "extendedLocation", "managedBy");
         ObjectNode properties = row.document().path("properties").deepCopy();
         long size = store.info(row.storeId()).sizeBytes();
         properties.put("diskSizeGB", sizeGb(size));
