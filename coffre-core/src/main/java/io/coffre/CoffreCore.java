@@ -14,6 +14,7 @@ import io.coffre.compute.DiskEncryptionSets;
 import io.coffre.compute.Disks;
 import io.coffre.compute.EncryptionKeys;
 import io.coffre.compute.RestorePointExports;
+import io.coffre.compute.RestorePoints;
 import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
@@ -68,6 +69,7 @@ public final class CoffreCore implements AutoCloseable {
     private final DiskStore diskStore;
     private final Disks disks;
     private final VirtualMachines virtualMachines;
+    private final RestorePoints restorePoints;
     private final RestorePointExports restorePointExports;
 
     /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
@@ -117,7 +119,10 @@ public final class CoffreCore implements AutoCloseable {
         this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
         this.virtualMachines = VirtualMachines.open(metadata, disks, diskStore, diskEncryptionSets, resourceIndex,
                 accessControl, asyncOperations, keyService, attestation, identity, endpoints, clock);
-        this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets);
+        this.restorePoints = RestorePoints.open(metadata, diskStore, disks, diskEncryptionSets, virtualMachines,
+                resourceIndex, accessControl, asyncOperations, supportMatrix, clock);
+        this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets,
+                restorePoints);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -255,6 +260,11 @@ public final class CoffreCore implements AutoCloseable {
      */
     public VirtualMachines virtualMachines() {
         return virtualMachines;
+    }
+
+    /** Microsoft.Compute restore point collections, restore points and disk restore points. */
+    public RestorePoints restorePoints() {
+        return restorePoints;
     }
 
     /** What compute offers the backup side: manifests of restore points and snapshots, disks created from them. */

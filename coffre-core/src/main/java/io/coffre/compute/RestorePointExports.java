@@ -132,12 +132,12 @@ public interface RestorePointExports {
                   List<String> diskNames) {
     }
 
-    /** Exports snapshots of {@code disks} (both built by this package's factories). */
+    /** Exports restore points and snapshots of {@code disks} (all built by this package's factories). */
     static RestorePointExports open(MetadataStore metadata, DiskStore store, Disks disks,
-                                    DiskEncryptionSets encryptionSets) {
+                                    DiskEncryptionSets encryptionSets, RestorePoints restorePoints) {
         JdbcDisks jdbcDisks = (JdbcDisks) disks;
         return new ManifestExchange(metadata, store, jdbcDisks, (DesService) encryptionSets,
-                List.of(jdbcDisks::exportSource));
+                List.of(jdbcDisks::exportSource, ((JdbcRestorePoints) restorePoints)::exportSource));
     }
 
     /**

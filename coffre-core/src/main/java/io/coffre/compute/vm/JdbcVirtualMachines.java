@@ -360,6 +360,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             }
             fillDisk(disk, d);
         }
+        model.set("properties", properties);
         return model;
     }
 
