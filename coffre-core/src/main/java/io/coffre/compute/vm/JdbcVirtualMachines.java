@@ -460,7 +460,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     case DEALLOCATE -> stop(current, PowerState.DEALLOCATED);
                     case RESTART -> {
                         stop(current, PowerState.STOPPED);
-                        start(current);
+                        start(findRow(vm.resourceId()).orElseThrow());
                     }
                 }
             }
