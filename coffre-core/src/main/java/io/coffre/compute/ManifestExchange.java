@@ -68,12 +68,15 @@ final class ManifestExchange implements RestorePointExports {
     public byte[] readObject(Principal caller, String sourceId, String objectId) {
         Source source = source(caller, sourceId);
         for (SourceDisk disk : source.disks()) {
-            boolean holds = store.storedBlocks(disk.storeId()).stream().anyMatch(b -> b.objectId().equals(objectId));
-            if (holds) {
+            try {
                 return store.readObject(disk.storeId(), objectId);
+            } catch (ArmException e) {
+                if (!e.code().equals(DiskStore.OBJECT_NOT_FOUND)) {
+                    throw e;
+                }
             }
         }
-        throw ArmException.notFound("BlockObjectNotFound", "No disk of " + source.id() + " holds the object "
+        throw ArmException.notFound(DiskStore.OBJECT_NOT_FOUND, "No disk of " + source.id() + " holds the object "
                 + objectId + "; take object ids from its manifest.");
     }
 

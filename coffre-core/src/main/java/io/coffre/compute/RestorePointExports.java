@@ -25,7 +25,7 @@ public interface RestorePointExports {
     String ROLE_DATA = "Data";
     String ROLE_VMGS = "VMGS";
 
-    /** Block {@code index} is the object {@code objectId}, whose SHA-256 is {@code sha256}, under data key {@code dataKeyId}. */
+    /** Block {@code index} is the object {@code objectId} (SHA-256 {@code sha256}) under data key {@code dataKeyId}. */
     record Block(long index, String objectId, byte[] sha256, UUID dataKeyId) {
     }
 
@@ -44,7 +44,8 @@ public interface RestorePointExports {
 
     /**
      * The keys of one encryption domain: the DES (its lower-case ARM id) or the platform key of a region
-     * ({@code platform/{region}}), its DES key wrapped by the KEK version {@code kekKeyUrl}, and the data keys it wraps.
+     * ({@code platform/{region}}), its DES key wrapped by the KEK version {@code kekKeyUrl}, and the data keys it
+     * wraps.
      */
     record KeyDomain(String domainId, String kekKeyUrl, byte[] wrappedDesKey, List<DataKey> dataKeys) {
     }
@@ -154,11 +155,12 @@ public interface RestorePointExports {
     byte[] readObject(Principal caller, String sourceId, String objectId);
 
     /**
-     * Creates one Unattached {@code Microsoft.Compute/disks} resource per manifest OS or data disk, whose blocks are the
-     * manifest's objects (read through {@code objects}, copied into compute's blob store, SHA-256 checked) and whose
-     * data keys are rewrapped under the target's DES key. All or nothing: any mismatch ({@code
+     * Creates one Unattached {@code Microsoft.Compute/disks} resource per manifest OS or data disk, whose blocks are
+     * the manifest's objects (read through {@code objects}, copied into compute's blob store, SHA-256 checked) and
+     * whose data keys are rewrapped under the target's DES key. All or nothing: any mismatch ({@code
      * ManifestObjectMismatch}), missing key ({@code InvalidManifest}), missing permission ({@code
-     * KeyVaultAccessForbidden}, naming the grant) or existing disk ({@code ResourceExists}) leaves nothing behind.
+     * KeyVaultAccessForbidden}, naming the grant), unknown source DES ({@code SourceDiskEncryptionSetNotFound}) or
+     * existing disk ({@code DiskAlreadyExists}) leaves nothing behind.
      *
      * @return the created disks as ARM resources, in the manifest's order
      */

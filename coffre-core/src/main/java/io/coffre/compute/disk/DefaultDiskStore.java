@@ -197,9 +197,9 @@ final class DefaultDiskStore implements DiskStore {
 
     @Override
     public byte[] readObject(String id, String objectId) {
-        BlockRef ref = metadata.blocks(id).values().stream().filter(r -> r.blobKey().equals(objectId)).findFirst()
-                .orElseThrow(() -> ArmException.notFound("BlockObjectNotFound", "No block of " + id + " is the"
-                        + " object " + objectId + "; take object ids from the block list of the same source."));
+        BlockRef ref = metadata.findBlock(id, objectId).orElseThrow(() -> ArmException.notFound(OBJECT_NOT_FOUND,
+                "No block of " + id + " is the object " + objectId + "; take object ids from the block list of the"
+                        + " same source."));
         byte[] object = objects.blobs().get(objectId).orElseThrow(() -> new BlockIntegrityException("The object "
                 + objectId + " of " + id + " is missing from the blob store."));
         if (!MessageDigest.isEqual(BlockObjects.sha256(object), ref.sha256())) {

@@ -68,10 +68,13 @@ public interface DiskStore extends AutoCloseable {
     /** The stored blocks of a disk (after flushing what its writer acknowledged) or a snapshot, by index. */
     List<StoredBlock> storedBlocks(String id);
 
+    /** The code of {@link #readObject} for an object that is not one of the disk's. */
+    String OBJECT_NOT_FOUND = "BlockObjectNotFound";
+
     /**
      * The ciphertext object of one of the blocks of {@code id}, checked against the SHA-256 its map records.
      *
-     * @throws io.coffre.arm.ArmException 404 {@code BlockObjectNotFound} when no block of {@code id} is that object
+     * @throws io.coffre.arm.ArmException 404 {@value #OBJECT_NOT_FOUND} when no block of {@code id} is that object
      */
     byte[] readObject(String id, String objectId);
 
