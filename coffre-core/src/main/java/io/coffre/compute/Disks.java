@@ -97,6 +97,12 @@ public interface Disks {
      */
     void setManagedBy(String diskResourceId, String vmResourceIdOrNull);
 
+    /**
+     * Registers a listener told the ARM id of every disk (not snapshot) deleted, inside the delete's transaction:
+     * the VM layer drops the guest state an OS disk owned.
+     */
+    void onDiskDeleted(java.util.function.Consumer<String> listener);
+
     /** The size in bytes of the disk the token grants (read or write) access to. */
     long dataSize(String dataId, String token);
 

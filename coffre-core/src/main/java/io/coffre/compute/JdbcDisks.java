@@ -77,6 +77,8 @@ final class JdbcDisks implements Disks {
     private final AccessControl access;
     private final CoffreClock clock;
     private final SecureRandom random = new SecureRandom();
+    private final List<java.util.function.Consumer<String>> deleteListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     JdbcDisks(MetadataStore metadata, DiskStore store, DiskEncryptionSets encryptionSets, ResourceIndex index,
               AccessControl access, CoffreClock clock) {
@@ -384,8 +386,16 @@ final class JdbcDisks implements Disks {
                 encryptionSets.dropWrappedKeys(row.resourceId());
             }
             store.delete(row.storeId());
+            if (kind == Kind.DISK) {
+                deleteListeners.forEach(listener -> listener.accept(row.resourceId()));
+            }
             return true;
         });
+    }
+
+    @Override
+    public void onDiskDeleted(java.util.function.Consumer<String> listener) {
+        deleteListeners.add(listener);
     }
 
     @Override

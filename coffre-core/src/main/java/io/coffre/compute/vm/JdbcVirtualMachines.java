@@ -101,6 +101,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
         this.keyRelease = keyRelease;
         this.clock = clock;
         this.exports = new VmExports(store);
+        // a guest state belongs to its OS disk: it goes when the disk goes, whoever deletes it
+        disks.onDiskDeleted(this::dropGuestState);
         recoverAfterRestart();
     }
 
@@ -516,9 +518,11 @@ final class JdbcVirtualMachines implements VirtualMachines {
             synchronized (lock(vm.resourceId())) {
                 stopExports(vm);
                 for (DiskRow d : diskRows(vm.resourceId())) {
+                    if (disks.facts(d.diskId()).isEmpty()) {
+                        continue; // never created: the create of this (Failed) VM was interrupted
+                    }
                     disks.setManagedBy(d.diskId(), null);
                     if (d.deleteOption().equals("Delete")) {
-                        dropGuestState(d.diskId());
                         ResourceId disk = ResourceId.parse(d.diskId());
                         disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
                                 disk.name());

@@ -174,7 +174,60 @@ class VirtualMachinesTest {
                 .isEqualTo("ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey");
         assertThat(f.vms.find(f.vmId("gso")).orElseThrow().disks()).extracting(VmDisk::role)
                 .containsExactly(DiskRole.OS, DiskRole.VMGS);
+        ObjectNode standard = f.cvmBody("Standard_D2s_v5", null, null, 0);
+        ObjectNode security = (ObjectNode) standard.path("properties").path("securityProfile");
+        security.put("securityType", "TrustedLaunch");
+        ((ObjectNode) standard.path("properties").path("storageProfile").path("osDisk").path("managedDisk"))
+                .remove("securityProfile");
+        f.create("tl", standard);
+        assertThat(f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "tl_OsDisk_1")
+                .at("/properties/securityProfile/securityType").asText()).isEqualTo("TrustedLaunch");
+        assertThat(f.vms.find(f.vmId("tl")).orElseThrow().disks()).extracting(VmDisk::role)
+                .containsExactly(DiskRole.OS);
         assertThat(releasesBy(f.orchestrator.objectId())).isZero();
+    }
+
+    @Test
+    void theGuestStateFollowsItsOsDiskToTheNextVmAndGoesWithIt() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ((ObjectNode) body.path("properties").path("storageProfile").path("osDisk")).put("deleteOption", "Detach");
+        f.create("first", body);
+        VmDisk vmgs = f.vms.find(f.vmId("first")).orElseThrow().disks().get(1);
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "first").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        String osDisk = f.diskId("first_OsDisk_1");
+        assertThat(f.vms.guestState(osDisk)).contains(vmgs.storeId());
+
+        ObjectNode attach = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ObjectNode os = (ObjectNode) attach.path("properties").path("storageProfile").path("osDisk");
+        os.put("createOption", "Attach").put("deleteOption", "Detach").remove("diskSizeGB");
+        ((ObjectNode) os.path("managedDisk")).put("id", osDisk);
+        f.create("second", attach);
+        VmFacts second = f.vms.find(f.vmId("second")).orElseThrow();
+        assertThat(second.disks()).extracting(VmDisk::storeId).contains(vmgs.storeId());
+        assertThat(releasesBy(f.orchestrator.objectId())).isEqualTo(2);
+
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "second").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(f.core.disks().delete(f.admin, Disks.Kind.DISK, f.subscription, "rg", "first_OsDisk_1"))
+                .isTrue();
+        assertThat(f.vms.guestState(osDisk)).isEmpty();
+        VmFixture.rejects(() -> f.core.diskStore().info(vmgs.storeId()), 404, "DiskNotFound");
+    }
+
+    @Test
+    void putOnAnExistingVmUpdatesTagsOnly() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
+        f.create("vm1", body);
+        body.putObject("tags").put("team", "a");
+        VirtualMachines.Accepted again = f.vms.put(f.admin, f.subscription, "rg", "vm1", body);
+        assertThat(again.created()).isFalse();
+        assertThat(f.await(again.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(again.resource().at("/tags/team").asText()).isEqualTo("a");
+        ((ObjectNode) body.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), 409,
+                "PropertyChangeNotAllowed");
+        assertThat(e.getMessage()).contains("Standard_DC2as_v6", "Detach");
     }
 
     @Test
