@@ -13,6 +13,8 @@ import io.coffre.audit.AuditLogs;
 import io.coffre.compute.DiskEncryptionSets;
 import io.coffre.compute.Disks;
 import io.coffre.compute.EncryptionKeys;
+import io.coffre.compute.RestorePointExports;
+import io.coffre.compute.RestorePoints;
 import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
@@ -67,6 +69,8 @@ public final class CoffreCore implements AutoCloseable {
     private final DiskStore diskStore;
     private final Disks disks;
     private final VirtualMachines virtualMachines;
+    private final RestorePoints restorePoints;
+    private final RestorePointExports restorePointExports;
 
     /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -115,6 +119,10 @@ public final class CoffreCore implements AutoCloseable {
         this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
         this.virtualMachines = VirtualMachines.open(metadata, disks, diskStore, diskEncryptionSets, resourceIndex,
                 accessControl, asyncOperations, keyService, attestation, identity, endpoints, clock);
+        this.restorePoints = RestorePoints.open(metadata, diskStore, disks, diskEncryptionSets, virtualMachines,
+                resourceIndex, accessControl, asyncOperations, supportMatrix, clock);
+        this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets,
+                restorePoints, virtualMachines);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -252,6 +260,16 @@ public final class CoffreCore implements AutoCloseable {
      */
     public VirtualMachines virtualMachines() {
         return virtualMachines;
+    }
+
+    /** Microsoft.Compute restore point collections, restore points and disk restore points. */
+    public RestorePoints restorePoints() {
+        return restorePoints;
+    }
+
+    /** What compute offers the backup side: manifests of restore points and snapshots, disks created from them. */
+    public RestorePointExports restorePointExports() {
+        return restorePointExports;
     }
 
     @Override

@@ -20,13 +20,20 @@ import io.coffre.keyvault.KeyService.KeyFacts;
 import io.coffre.keyvault.KeyService.Store;
 import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import javax.crypto.SecretKey;
+import org.jdbi.v3.core.Handle;
 
 /** Disk Encryption Sets and where disks get their data keys (CMK through a DES, PMK through the platform key). */
 final class DesService implements DiskEncryptionSets, EncryptionKeys {
@@ -290,19 +297,100 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                 if (cached.isPresent()) {
                     return cached;
                 }
-                Optional<String> domain = hierarchy.dataKeyDomain(keyId);
-                if (domain.isEmpty()) {
-                    return Optional.empty();
+                // Several domains hold the key only when a disk was restored from a manifest into another DES
+                // of this Coffre while its source still exists: either wrapping yields the same key.
+                DiskKeyUnavailableException failure = null;
+                for (String domainId : hierarchy.dataKeyDomains(keyId)) {
+                    try {
+                        Optional<SecretKey> key = hierarchy.dataKey(keyId, domain(domainId));
+                        if (key.isPresent()) {
+                            return key;
+                        }
+                    } catch (DiskKeyUnavailableException e) {
+                        failure = failure != null ? failure : e;
+                    } catch (ArmException e) {
+                        failure = failure != null ? failure : new DiskKeyUnavailableException(keyId, e.getMessage());
+                    }
                 }
-                KeyHierarchy.Domain d;
-                try {
-                    d = domain(domain.get());
-                } catch (ArmException e) {
-                    throw new DiskKeyUnavailableException(keyId, e.getMessage());
+                if (failure != null) {
+                    throw failure;
                 }
-                return hierarchy.dataKey(keyId, d);
+                return Optional.empty();
             }
         };
+    }
+
+    // ---- exported keys (RestorePointExports) ----
+
+    /**
+     * The wrapped keys a set of blocks needs, grouped by domain, each domain's DES key as {@code ownerId}'s copy
+     * when it holds one (a snapshot's, a restore point's), else the domain's own: rotation keeps them equal.
+     */
+    List<RestorePointExports.KeyDomain> exportKeys(Collection<UUID> dataKeyIds, String ownerId) {
+        Map<String, List<RestorePointExports.DataKey>> byDomain = new TreeMap<>();
+        for (KeyHierarchy.WrappedDataKey key : hierarchy.wrappedDataKeys(dataKeyIds)) {
+            byDomain.computeIfAbsent(key.domainId(), d -> new ArrayList<>())
+                    .add(new RestorePointExports.DataKey(key.keyId(), key.wrapped()));
+        }
+        if (byDomain.values().stream().mapToInt(List::size).sum() != new HashSet<>(dataKeyIds).size()) {
+            throw new IllegalStateException("a data key of " + ownerId + " is missing from compute_data_keys");
+        }
+        List<RestorePointExports.KeyDomain> domains = new ArrayList<>();
+        byDomain.forEach((domainId, keys) -> {
+            KeyHierarchy.Wrapped desKey = hierarchy.copyOf(ownerId, domainId).or(() -> hierarchy.ownCopy(domainId))
+                    .orElseThrow(() -> new IllegalStateException("the DES key of " + domainId + " is missing"));
+            domains.add(new RestorePointExports.KeyDomain(domainId, desKey.kekKeyId(), desKey.wrapped(), keys));
+        });
+        return domains;
+    }
+
+    /** Data keys rewrapped under a target's DES key, ready to store under {@code domainId}. */
+    record RewrappedKeys(String domainId, Map<UUID, byte[]> wrapped) {
+    }
+
+    /**
+     * Unwraps each source DES key with its KEK version as that DES's own identity (the platform for PMK), the data
+     * keys under it, and wraps them under the target's DES key, used as the target DES's identity. Stores nothing.
+     */
+    RewrappedKeys rewrap(Principal caller, List<RestorePointExports.KeyDomain> sources, Setting target) {
+        check(caller, target);
+        KeyHierarchy.Domain targetDomain = domainOf(target);
+        SecretKey targetKey = hierarchy.desKey(targetDomain);
+        Map<UUID, byte[]> rewrapped = new HashMap<>();
+        for (RestorePointExports.KeyDomain source : sources) {
+            KeyHierarchy.Domain sourceDomain;
+            try {
+                sourceDomain = domain(source.domainId());
+            } catch (ArmException e) {
+                throw ArmException.badRequest("SourceDiskEncryptionSetNotFound", "The manifest's keys are wrapped"
+                        + " under the disk encryption set " + source.domainId() + ", which no longer exists here:"
+                        + " only its identity may unwrap them. Restore it (same name, same key) first.");
+            }
+            SecretKey sourceKey = desAccess.asDes(() -> hierarchy.unwrapDesKey(sourceDomain.principal(),
+                    source.kekKeyUrl(), source.wrappedDesKey()), sourceDomain.principal(), source.kekKeyUrl());
+            for (RestorePointExports.DataKey key : source.dataKeys()) {
+                rewrapped.put(key.keyId(), KeyHierarchy.rewrapDataKey(key.keyId(), key.wrapped(), sourceKey,
+                        targetKey));
+            }
+        }
+        return new RewrappedKeys(targetDomain.id(), rewrapped);
+    }
+
+    /** Removes the data keys created for disks that are gone again (a restore that failed half-way). */
+    void forgetDataKeysOf(Collection<String> diskIds) {
+        metadata.inTransaction(h -> {
+            for (String diskId : diskIds) {
+                h.createUpdate("DELETE FROM compute_data_keys WHERE disk_id = :disk").bind("disk", diskId).execute();
+            }
+            return null;
+        });
+    }
+
+    /** Stores rewrapped keys for a restored disk, in the caller's transaction. */
+    void storeRewrapped(Handle h, RewrappedKeys keys, Collection<UUID> keyIds, String diskId) {
+        for (UUID keyId : keyIds) {
+            hierarchy.insertDataKey(h, keyId, keys.domainId(), diskId, keys.wrapped().get(keyId));
+        }
     }
 
     private KeyHierarchy.Domain domainOf(Setting setting) {

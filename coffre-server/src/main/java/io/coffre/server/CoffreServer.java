@@ -60,7 +60,8 @@ public final class CoffreServer implements AutoCloseable {
                 new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()),
                 new DiskEncryptionSetRoutes(core.diskEncryptionSets(), core.asyncOperations()),
                 new DiskRoutes(core.disks(), core.asyncOperations()), new DiskDataRoutes(core.disks()),
-                new VirtualMachineRoutes(core.virtualMachines(), core.asyncOperations()));
+                new VirtualMachineRoutes(core.virtualMachines(), core.asyncOperations()),
+                new RestorePointRoutes(core.restorePoints(), core.asyncOperations()));
     }
 
     /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */
