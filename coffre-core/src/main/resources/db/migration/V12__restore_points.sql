@@ -46,7 +46,7 @@ CREATE TABLE compute_restore_points (
 CREATE INDEX compute_rp_by_collection ON compute_restore_points (collection_lower);
 
 -- One frozen disk of a restore point: a disk-store snapshot (and, for a confidential OS disk, its VMGS snapshot).
--- Its DES key copy is the restore point's row in compute_wrapped_des_keys (owner_id = the restore point's id).
+-- It reaches its DES key through a holder row (compute_des_key_holders, V13) owned by the restore point.
 CREATE TABLE compute_disk_restore_points (
     id_lower             VARCHAR(600) PRIMARY KEY,
     resource_id          VARCHAR(600) NOT NULL,

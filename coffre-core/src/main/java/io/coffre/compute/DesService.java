@@ -323,8 +323,8 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     // ---- exported keys (RestorePointExports) ----
 
     /**
-     * The wrapped keys a set of blocks needs, grouped by domain, each domain's DES key as {@code ownerId}'s copy
-     * when it holds one (a snapshot's, a restore point's), else the domain's own: rotation keeps them equal.
+     * The wrapped keys a set of blocks needs, grouped by domain, each with the domain's one stored wrapped DES key
+     * (snapshots and restore points hold a reference to it, see {@link #copyWrappedKey}).
      */
     List<RestorePointExports.KeyDomain> exportKeys(Collection<UUID> dataKeyIds, String ownerId) {
         Map<String, List<RestorePointExports.DataKey>> byDomain = new TreeMap<>();
@@ -337,7 +337,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         }
         List<RestorePointExports.KeyDomain> domains = new ArrayList<>();
         byDomain.forEach((domainId, keys) -> {
-            KeyHierarchy.Wrapped desKey = hierarchy.copyOf(ownerId, domainId).or(() -> hierarchy.ownCopy(domainId))
+            KeyHierarchy.Wrapped desKey = hierarchy.ownCopy(domainId)
                     .orElseThrow(() -> new IllegalStateException("the DES key of " + domainId + " is missing"));
             domains.add(new RestorePointExports.KeyDomain(domainId, desKey.kekKeyId(), desKey.wrapped(), keys));
         });

@@ -113,13 +113,6 @@ final class KeyHierarchy {
                 .map((rs, ctx) -> new Wrapped(rs.getString("kek_key_id"), rs.getBytes("wrapped"))).findOne());
     }
 
-    /** The copy of a domain's wrapped DES key that {@code ownerId} (a snapshot, a restore point) keeps. */
-    Optional<Wrapped> copyOf(String ownerId, String domainId) {
-        return metadata.withHandle(h -> h.createQuery("SELECT kek_key_id, wrapped FROM compute_wrapped_des_keys"
-                        + " WHERE owner_id = :owner AND des_id = :des").bind("owner", ownerId).bind("des", domainId)
-                .map((rs, ctx) -> new Wrapped(rs.getString("kek_key_id"), rs.getBytes("wrapped"))).findOne());
-    }
-
     /** Forgets the in-memory DES key (the DES is gone). */
     void evict(String domainId) {
         desKeys.remove(domainId);

@@ -399,9 +399,11 @@ class RestorePointsTest {
         }
     }
 
+    /** The KEK version of the stored DES key the restore point holds a reference to. */
     private String kekOf(String ownerId) {
-        return f.core.metadata().withHandle(h -> h.createQuery("SELECT kek_key_id FROM compute_wrapped_des_keys"
-                + " WHERE owner_id = :o").bind("o", ownerId).mapTo(String.class).one());
+        return f.core.metadata().withHandle(h -> h.createQuery("SELECT w.kek_key_id FROM compute_des_key_holders k"
+                + " JOIN compute_wrapped_des_keys w ON w.owner_id = k.des_id AND w.des_id = k.des_id"
+                + " WHERE k.owner_id = :o").bind("o", ownerId).mapTo(String.class).one());
     }
 
     private String storeIdOf(String diskId) {
