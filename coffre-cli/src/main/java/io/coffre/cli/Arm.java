@@ -192,6 +192,8 @@ final class Arm {
     // Microsoft.Compute disks and snapshots
 
     static final String DISKS_API = "2022-07-02";
+    /** What @azure/arm-compute 25 sends for virtual machines. */
+    static final String VMS_API = "2026-04-01";
 
     /** The two disk-store resource types: same lifecycle, different collections. */
     enum DiskKind {
@@ -278,5 +280,40 @@ final class Arm {
         String scope = group == null ? subscriptionScope() : groupScope(group);
         return http.getAll(base + scope + "/providers/Microsoft.Compute/diskEncryptionSets?api-version="
                 + DISKS_API);
+    }
+
+    // Microsoft.Compute virtual machines
+
+    String vmId(String group, String name) {
+        return groupScope(group) + "/providers/Microsoft.Compute/virtualMachines/" + encode(name);
+    }
+
+    private String vmUrl(String group, String name, String action, String query) {
+        return base + vmId(group, name) + action + "?api-version=" + VMS_API + query;
+    }
+
+    /** Creates (or updates) a VM and waits for its create operation. */
+    JsonNode putVm(String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", vmUrl(group, name, "", ""), body);
+    }
+
+    JsonNode vm(String group, String name) {
+        return http.get(vmUrl(group, name, "", "&$expand=instanceView"));
+    }
+
+    /** A power action ({@code start}, {@code powerOff}, {@code deallocate}, {@code restart}), waited for. */
+    JsonNode vmAction(String group, String name, String action) {
+        http.sendAndWait("POST", vmUrl(group, name, "/" + action, ""), null);
+        return vm(group, name);
+    }
+
+    JsonNode deleteVm(String group, String name) {
+        return http.sendAndWait("DELETE", vmUrl(group, name, "", ""), null);
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode vms(String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.Compute/virtualMachines?api-version=" + VMS_API);
     }
 }

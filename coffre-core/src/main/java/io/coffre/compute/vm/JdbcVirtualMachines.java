@@ -516,6 +516,9 @@ final class JdbcVirtualMachines implements VirtualMachines {
             synchronized (lock(vm.resourceId())) {
                 stopExports(vm);
                 for (DiskRow d : diskRows(vm.resourceId())) {
+                    if (disks.facts(d.diskId()).isEmpty()) {
+                        continue; // never created: the create of this (Failed) VM was interrupted
+                    }
                     disks.setManagedBy(d.diskId(), null);
                     if (d.deleteOption().equals("Delete")) {
                         dropGuestState(d.diskId());

@@ -174,7 +174,32 @@ class VirtualMachinesTest {
                 .isEqualTo("ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey");
         assertThat(f.vms.find(f.vmId("gso")).orElseThrow().disks()).extracting(VmDisk::role)
                 .containsExactly(DiskRole.OS, DiskRole.VMGS);
+        ObjectNode standard = f.cvmBody("Standard_D2s_v5", null, null, 0);
+        ObjectNode security = (ObjectNode) standard.path("properties").path("securityProfile");
+        security.put("securityType", "TrustedLaunch");
+        ((ObjectNode) standard.path("properties").path("storageProfile").path("osDisk").path("managedDisk"))
+                .remove("securityProfile");
+        f.create("tl", standard);
+        assertThat(f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "tl_OsDisk_1")
+                .at("/properties/securityProfile/securityType").asText()).isEqualTo("TrustedLaunch");
+        assertThat(f.vms.find(f.vmId("tl")).orElseThrow().disks()).extracting(VmDisk::role)
+                .containsExactly(DiskRole.OS);
         assertThat(releasesBy(f.orchestrator.objectId())).isZero();
+    }
+
+    @Test
+    void putOnAnExistingVmUpdatesTagsOnly() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
+        f.create("vm1", body);
+        body.putObject("tags").put("team", "a");
+        VirtualMachines.Accepted again = f.vms.put(f.admin, f.subscription, "rg", "vm1", body);
+        assertThat(again.created()).isFalse();
+        assertThat(f.await(again.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(again.resource().at("/tags/team").asText()).isEqualTo("a");
+        ((ObjectNode) body.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), 409,
+                "PropertyChangeNotAllowed");
+        assertThat(e.getMessage()).contains("Standard_DC2as_v6", "Detach");
     }
 
     @Test

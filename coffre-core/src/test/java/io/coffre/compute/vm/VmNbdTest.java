@@ -82,6 +82,26 @@ class VmNbdTest {
     }
 
     @Test
+    void aRunningVmKeepsRunningAcrossARestartWithItsExportsAndData() throws Exception {
+        byte[] pattern = new byte[1 << 20];
+        new Random(11).nextBytes(pattern);
+        try (NbdClient data = NbdClient.connect(address, "rg/vm1/lun0")) {
+            data.write(0, pattern, 0, pattern.length, false);
+            data.flush();
+        }
+        f.close();
+        f = new VmFixture(dir.resolve("data"));
+        nbd = f.vms.serveNbd(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        address = new InetSocketAddress(InetAddress.getLoopbackAddress(), nbd.port());
+        assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().powerState()).isEqualTo(VirtualMachines.PowerState.RUNNING);
+        byte[] read = new byte[pattern.length];
+        try (NbdClient data = NbdClient.connect(address, "rg/vm1/lun0")) {
+            data.read(0, read, 0, read.length);
+        }
+        assertThat(read).isEqualTo(pattern);
+    }
+
+    @Test
     void qemuImgWritesAnImageNbdcopyReadsItBackAcrossAStopAndStart() throws Exception {
         requireBinary("qemu-img");
         requireBinary("nbdcopy");
