@@ -122,7 +122,7 @@ public final class CoffreCore implements AutoCloseable {
         this.restorePoints = RestorePoints.open(metadata, diskStore, disks, diskEncryptionSets, virtualMachines,
                 resourceIndex, accessControl, asyncOperations, supportMatrix, clock);
         this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets,
-                restorePoints);
+                restorePoints, virtualMachines);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }

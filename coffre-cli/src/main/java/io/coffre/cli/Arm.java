@@ -251,6 +251,56 @@ final class Arm {
         http.sendAndWait("POST", diskUrl(kind, group, name, "/endGetAccess"), null);
     }
 
+    // Microsoft.Compute restore point collections and restore points
+
+    static final String COMPUTE_API = "2026-04-01";
+
+    private String collectionUrl(String group, String name, String suffix) {
+        return base + groupScope(group) + "/providers/Microsoft.Compute/restorePointCollections/" + encode(name)
+                + suffix + "?api-version=" + COMPUTE_API;
+    }
+
+    private String restorePointUrl(String group, String collection, String name) {
+        return collectionUrl(group, collection, "/restorePoints/" + encode(name));
+    }
+
+    /** Any resource by id, e.g. a VM to read its location. */
+    JsonNode resource(String id, String apiVersion) {
+        return http.get(base + id + "?api-version=" + apiVersion);
+    }
+
+    JsonNode putRestorePointCollection(String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", collectionUrl(group, name, ""), body);
+    }
+
+    JsonNode restorePointCollection(String group, String name, boolean withRestorePoints) {
+        return http.get(collectionUrl(group, name, "") + (withRestorePoints ? "&$expand=restorePoints" : ""));
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode restorePointCollections(String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.Compute/restorePointCollections?api-version="
+                + COMPUTE_API);
+    }
+
+    JsonNode deleteRestorePointCollection(String group, String name) {
+        return http.sendAndWait("DELETE", collectionUrl(group, name, ""), null);
+    }
+
+    /** Waits for the restore point to be taken, then reads it. */
+    JsonNode putRestorePoint(String group, String collection, String name, JsonNode body) {
+        return http.sendAndWait("PUT", restorePointUrl(group, collection, name), body);
+    }
+
+    JsonNode restorePoint(String group, String collection, String name, boolean instanceView) {
+        return http.get(restorePointUrl(group, collection, name) + (instanceView ? "&$expand=instanceView" : ""));
+    }
+
+    JsonNode deleteRestorePoint(String group, String collection, String name) {
+        return http.sendAndWait("DELETE", restorePointUrl(group, collection, name), null);
+    }
+
     // Microsoft.Compute disk encryption sets
 
     private String desUrl(String group, String name) {

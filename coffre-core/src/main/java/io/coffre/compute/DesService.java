@@ -377,6 +377,16 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         return new RewrappedKeys(targetDomain.id(), rewrapped);
     }
 
+    /** Removes the data keys created for disks that are gone again (a restore that failed half-way). */
+    void forgetDataKeysOf(Collection<String> diskIds) {
+        metadata.inTransaction(h -> {
+            for (String diskId : diskIds) {
+                h.createUpdate("DELETE FROM compute_data_keys WHERE disk_id = :disk").bind("disk", diskId).execute();
+            }
+            return null;
+        });
+    }
+
     /** Stores rewrapped keys for a restored disk, in the caller's transaction. */
     void storeRewrapped(Handle h, RewrappedKeys keys, Collection<UUID> keyIds, String diskId) {
         for (UUID keyId : keyIds) {

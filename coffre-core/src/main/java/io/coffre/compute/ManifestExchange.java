@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /** {@link RestorePointExports} over the disk store, the disks and the key hierarchy of the DES service. */
@@ -35,14 +36,17 @@ final class ManifestExchange implements RestorePointExports {
     private final JdbcDisks disks;
     private final DesService keys;
     private final List<Sources> sources;
+    private final BiConsumer<String, String> guestStates;
 
+    /** @param guestStates gives a restored OS disk its restored VM guest state (disk id, disk store id) */
     ManifestExchange(MetadataStore metadata, DiskStore store, JdbcDisks disks, DesService keys,
-                     List<Sources> sources) {
+                     List<Sources> sources, BiConsumer<String, String> guestStates) {
         this.metadata = metadata;
         this.store = store;
         this.disks = disks;
         this.keys = keys;
         this.sources = sources;
+        this.guestStates = guestStates;
     }
 
     @Override
@@ -75,9 +79,17 @@ final class ManifestExchange implements RestorePointExports {
 
     @Override
     public List<ObjectNode> createDisks(Principal caller, Manifest manifest, ObjectReader objects, Target target) {
-        if (target.diskNames() == null || target.diskNames().size() != manifest.disks().size()) {
-            throw ArmException.badRequest("InvalidParameter", "Name each of the manifest's "
-                    + manifest.disks().size() + " disks once (in its order); " + (target.diskNames() == null ? 0
+        List<DiskManifest> resources = manifest.disks().stream().filter(d -> !d.role().equals(ROLE_VMGS)).toList();
+        Optional<DiskManifest> guestState = manifest.disks().stream().filter(d -> d.role().equals(ROLE_VMGS))
+                .findFirst();
+        int osDisk = indexOfOsDisk(resources);
+        if (guestState.isPresent() && osDisk < 0) {
+            throw ArmException.badRequest("InvalidManifest", "The manifest has a VM guest state but no OS disk to"
+                    + " carry it. Pass the manifest as exported.");
+        }
+        if (target.diskNames() == null || target.diskNames().size() != resources.size()) {
+            throw ArmException.badRequest("InvalidParameter", "Name each of the manifest's " + resources.size()
+                    + " OS and data disks once (in its order); " + (target.diskNames() == null ? 0
                     : target.diskNames().size()) + " names were given.");
         }
         if (Set.copyOf(target.diskNames().stream().map(String::toLowerCase).toList()).size()
@@ -88,6 +100,61 @@ final class ManifestExchange implements RestorePointExports {
         List<ResourceId> ids = target.diskNames().stream()
                 .map(name -> disks.newRestoredDisk(caller, target.subscriptionId(), target.resourceGroup(), name))
                 .toList();
+        checkKeysCarried(manifest);
+        DesService.RewrappedKeys rewrapped = keys.rewrap(caller, manifest.keys(), target.encryption());
+        List<String> imported = new ArrayList<>();
+        try {
+            for (DiskManifest disk : resources) {
+                imported.add(importDisk(disk, objects, target));
+            }
+            String guestStateStore = guestState.isPresent() ? importDisk(guestState.get(), objects, target) : null;
+            if (guestStateStore != null) {
+                imported.add(guestStateStore);
+            }
+            metadata.inTransaction(h -> {
+                for (int i = 0; i < ids.size(); i++) {
+                    keys.storeRewrapped(h, rewrapped, keyIds(resources.get(i)), imported.get(i));
+                    disks.insertRestored(h, ids.get(i), imported.get(i), target.encryption(),
+                            resources.get(i).sourceId());
+                }
+                if (guestStateStore != null) {
+                    keys.storeRewrapped(h, rewrapped, keyIds(guestState.get()), guestStateStore);
+                }
+                return null;
+            });
+            if (guestStateStore != null) {
+                guestStates.accept(ids.get(osDisk).toString(), guestStateStore);
+            }
+        } catch (RuntimeException e) {
+            imported.forEach(store::delete);
+            keys.forgetDataKeysOf(imported);
+            throw e;
+        }
+        return ids.stream().map(disks::render).toList();
+    }
+
+    private String importDisk(DiskManifest disk, ObjectReader objects, Target target) {
+        List<StoredBlock> blocks = disk.blocks().stream()
+                .map(b -> new StoredBlock(b.index(), b.objectId(), b.sha256(), b.dataKeyId())).toList();
+        return store.importDisk(disk.sizeBytes(), blocks, b -> objects.read(b.objectId()),
+                keys.ring(target.encryption()));
+    }
+
+    private static int indexOfOsDisk(List<DiskManifest> disks) {
+        for (int i = 0; i < disks.size(); i++) {
+            if (disks.get(i).role().equals(ROLE_OS)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Set<UUID> keyIds(DiskManifest disk) {
+        return disk.blocks().stream().map(Block::dataKeyId).collect(Collectors.toSet());
+    }
+
+    /** Every block's data key is among the manifest's wrapped keys. */
+    private static void checkKeysCarried(Manifest manifest) {
         Set<UUID> wrappedIds = manifest.keys().stream().flatMap(k -> k.dataKeys().stream()).map(DataKey::keyId)
                 .collect(Collectors.toSet());
         for (DiskManifest disk : manifest.disks()) {
@@ -99,29 +166,6 @@ final class ManifestExchange implements RestorePointExports {
                 }
             }
         }
-        DesService.RewrappedKeys rewrapped = keys.rewrap(caller, manifest.keys(), target.encryption());
-        List<String> imported = new ArrayList<>();
-        try {
-            for (DiskManifest disk : manifest.disks()) {
-                List<StoredBlock> blocks = disk.blocks().stream()
-                        .map(b -> new StoredBlock(b.index(), b.objectId(), b.sha256(), b.dataKeyId())).toList();
-                imported.add(store.importDisk(disk.sizeBytes(), blocks, b -> objects.read(b.objectId()),
-                        keys.ring(target.encryption())));
-            }
-            metadata.inTransaction(h -> {
-                for (int i = 0; i < ids.size(); i++) {
-                    DiskManifest disk = manifest.disks().get(i);
-                    Set<UUID> needed = disk.blocks().stream().map(Block::dataKeyId).collect(Collectors.toSet());
-                    keys.storeRewrapped(h, rewrapped, needed, ids.get(i).toString());
-                    disks.insertRestored(h, ids.get(i), imported.get(i), target.encryption(), disk.sourceId());
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            imported.forEach(store::delete);
-            throw e;
-        }
-        return ids.stream().map(disks::render).toList();
     }
 
     private Source source(Principal caller, String sourceId) {

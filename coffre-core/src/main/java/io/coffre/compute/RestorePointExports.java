@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.compute.disk.DiskStore;
+import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.store.MetadataStore;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
@@ -125,8 +126,9 @@ public interface RestorePointExports {
     }
 
     /**
-     * Where restored disks go: one name per manifest disk, in the manifest's order; the disks are encrypted as
-     * {@code encryption} says (a DES, or the platform key) and live in its region.
+     * Where restored disks go: one name per manifest OS or data disk, in the manifest's order (a VMGS becomes the
+     * guest state of the restored OS disk); the disks are encrypted as {@code encryption} says (a DES, or the
+     * platform key) and live in its region.
      */
     record Target(String subscriptionId, String resourceGroup, EncryptionKeys.Setting encryption,
                   List<String> diskNames) {
@@ -134,10 +136,12 @@ public interface RestorePointExports {
 
     /** Exports restore points and snapshots of {@code disks} (all built by this package's factories). */
     static RestorePointExports open(MetadataStore metadata, DiskStore store, Disks disks,
-                                    DiskEncryptionSets encryptionSets, RestorePoints restorePoints) {
+                                    DiskEncryptionSets encryptionSets, RestorePoints restorePoints,
+                                    VirtualMachines virtualMachines) {
         JdbcDisks jdbcDisks = (JdbcDisks) disks;
         return new ManifestExchange(metadata, store, jdbcDisks, (DesService) encryptionSets,
-                List.of(jdbcDisks::exportSource, ((JdbcRestorePoints) restorePoints)::exportSource));
+                List.of(jdbcDisks::exportSource, ((JdbcRestorePoints) restorePoints)::exportSource),
+                virtualMachines::setGuestState);
     }
 
     /**
@@ -150,7 +154,7 @@ public interface RestorePointExports {
     byte[] readObject(Principal caller, String sourceId, String objectId);
 
     /**
-     * Creates one Unattached {@code Microsoft.Compute/disks} resource per manifest disk, whose blocks are the
+     * Creates one Unattached {@code Microsoft.Compute/disks} resource per manifest OS or data disk, whose blocks are the
      * manifest's objects (read through {@code objects}, copied into compute's blob store, SHA-256 checked) and whose
      * data keys are rewrapped under the target's DES key. All or nothing: any mismatch ({@code
      * ManifestObjectMismatch}), missing key ({@code InvalidManifest}), missing permission ({@code

@@ -110,6 +110,7 @@ class RestorePointsTest {
         RestorePointExports.Manifest manifest = f.core.restorePointExports().export(f.admin, rpId);
         assertThat(manifest.disks()).extracting(RestorePointExports.DiskManifest::role)
                 .containsExactly("OS", "VMGS", "Data", "Data");
+        createDisksFromTheManifest(rpId, manifest, vm, written);
 
         String firstDrp = osAndData.get(1).path("diskRestorePoint").path("id").asText();
         assertThat(points.delete(f.admin, f.subscription, "rg", "rpc1", "rp1")).isTrue();
@@ -117,6 +118,49 @@ class RestorePointsTest {
         rejects(() -> restoreDisk("from-deleted", firstDrp, dataDisk), 404, "NotFound");
         assertThat(f.sets.associatedResources(f.admin, f.subscription, "rg", "des1"))
                 .noneMatch(id -> id.contains("diskRestorePoints"));
+    }
+
+    /**
+     * The restore point's manifest restores into three disks under the platform key, the VMGS becoming the guest
+     * state of the restored OS disk; with one object of the last disk altered, nothing at all is created.
+     */
+    private void createDisksFromTheManifest(String rpId, RestorePointExports.Manifest manifest,
+                                            VirtualMachines.VmFacts vm, Map<String, byte[]> written) throws Exception {
+        RestorePointExports exports = f.core.restorePointExports();
+        RestorePointExports.Target target = new RestorePointExports.Target(f.subscription, "rg",
+                new EncryptionKeys.Setting("EncryptionAtRestWithPlatformKey", null, "uaenorth"),
+                List.of("m-os", "m-data0", "m-data1"));
+        List<RestorePointExports.Block> last = manifest.disks().get(3).blocks();
+        String tampered = last.get(last.size() - 1).objectId();
+        Map<String, Long> before = counts();
+        rejects(() -> exports.createDisks(f.admin, manifest, id -> {
+            byte[] object = exports.readObject(f.admin, rpId, id);
+            if (id.equals(tampered)) {
+                object[object.length / 2] ^= 1;
+            }
+            return object;
+        }, target), 400, "ManifestObjectMismatch");
+        assertThat(counts()).isEqualTo(before);
+
+        List<ObjectNode> created = exports.createDisks(f.admin, manifest, id -> exports.readObject(f.admin, rpId, id),
+                target);
+        assertThat(created).hasSize(3);
+        VmDisk vmgs = vm.disks().stream().filter(d -> d.role() == DiskRole.VMGS).findFirst().orElseThrow();
+        String guestState = f.core.virtualMachines().guestState(created.get(0).path("id").asText()).orElseThrow();
+        assertThat(read(guestState, MIB - 4096, 4096)).isEqualTo(written.get(key(vmgs)));
+        VmDisk os = osOf(vm.disks());
+        assertThat(sha256(read(storeIdOf(created.get(0).path("id").asText()), MIB - 4096, DATA_BYTES)))
+                .isEqualTo(sha256(written.get(key(os))));
+    }
+
+    private Map<String, Long> counts() {
+        Map<String, Long> counts = new HashMap<>();
+        for (String table : List.of("compute_disks", "compute_data_keys", "disk_maps", "disk_objects",
+                "compute_vm_guest_states")) {
+            counts.put(table, f.core.metadata().withHandle(h -> h.createQuery("SELECT count(*) FROM " + table)
+                    .mapTo(Long.class).one()));
+        }
+        return counts;
     }
 
     @Test
