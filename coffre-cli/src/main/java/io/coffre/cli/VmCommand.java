@@ -61,8 +61,28 @@ final class VmCommand extends CliCommand {
                        description = "What deleting the VM does to its disks: Delete (default) or Detach.")
                String deleteOption) {
         Arm arm = session().arm();
-        ObjectNode body = Json.object().put("location", location != null ? location
-                : arm.group(group).path("location").asText());
+        boolean confidential = securityType.equalsIgnoreCase("ConfidentialVM");
+        if (!confidential && diskEncryptionSet != null) {
+            throw new UsageError("--disk-encryption-set is for confidential VMs (--security-type ConfidentialVM).");
+        }
+        String desId = diskEncryptionSet == null || diskEncryptionSet.startsWith("/") ? diskEncryptionSet
+                : arm.groupScope(group) + "/providers/Microsoft.Compute/diskEncryptionSets/" + diskEncryptionSet;
+        ObjectNode body = createBody(location != null ? location : arm.group(group).path("location").asText(), name,
+                size, securityType, encryptionType, desId, osDiskSizeGb,
+                dataDiskSizes == null ? List.of() : dataDiskSizes, deleteOption);
+        arm.putVm(group, name, body);
+        return print(arm.vm(group, name), COLUMNS);
+    }
+
+    /**
+     * The PUT body of a VM whose OS disk starts empty and whose data disks are empty disks at LUN 0, 1 ...
+     *
+     * @param desId the confidential OS disk's DES (customer key), null for the platform key
+     */
+    static ObjectNode createBody(String location, String name, String size, String securityType,
+                                 String encryptionType, String desId, int osDiskSizeGb, List<Integer> dataDiskSizes,
+                                 String deleteOption) {
+        ObjectNode body = Json.object().put("location", location);
         ObjectNode p = body.putObject("properties");
         p.putObject("hardwareProfile").put("vmSize", size);
         ObjectNode security = p.putObject("securityProfile").put("securityType", securityType);
@@ -77,23 +97,17 @@ final class VmCommand extends CliCommand {
         if (confidential) {
             ObjectNode osSecurity = managed.putObject("securityProfile")
                     .put("securityEncryptionType", encryptionType);
-            if (diskEncryptionSet != null) {
-                osSecurity.putObject("diskEncryptionSet").put("id", diskEncryptionSet.startsWith("/")
-                        ? diskEncryptionSet : arm.groupScope(group) + "/providers/Microsoft.Compute/"
-                        + "diskEncryptionSets/" + diskEncryptionSet);
+            if (desId != null) {
+                osSecurity.putObject("diskEncryptionSet").put("id", desId);
             }
-        } else if (diskEncryptionSet != null) {
-            throw new UsageError("--disk-encryption-set is for confidential VMs (--security-type ConfidentialVM).");
         }
         ArrayNode data = storage.putArray("dataDisks");
-        List<Integer> sizes = dataDiskSizes == null ? List.of() : dataDiskSizes;
-        for (int lun = 0; lun < sizes.size(); lun++) {
-            data.addObject().put("lun", lun).put("createOption", "Empty").put("diskSizeGB", sizes.get(lun))
+        for (int lun = 0; lun < dataDiskSizes.size(); lun++) {
+            data.addObject().put("lun", lun).put("createOption", "Empty").put("diskSizeGB", dataDiskSizes.get(lun))
                     .put("deleteOption", deleteOption);
         }
         p.putObject("osProfile").put("computerName", name).put("adminUsername", "azureuser");
-        arm.putVm(group, name, body);
-        return print(arm.vm(group, name), COLUMNS);
+        return body;
     }
 
     @Command(name = "show", description = "Show a VM with its instance view (power state).")
@@ -197,7 +211,7 @@ final class VmCommand extends CliCommand {
             return print(result(export, offset, total), RESULT);
         }
 
-        private static String export(String group, String vm, String lun) {
+        static String export(String group, String vm, String lun) {
             if (lun.equalsIgnoreCase("os")) {
                 return group + "/" + vm + "/os";
             }
