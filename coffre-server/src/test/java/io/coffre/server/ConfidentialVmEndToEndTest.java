@@ -37,8 +37,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code az} users grant them, a v6 confidential VM with an uploaded disk attached, guest writes through NBD, a
  * snapshot and a restore point, the data overwritten, disks restored from both read back byte-identical (SHA-256);
  * nothing written is stored in the clear, and a second restore point differs from the first in exactly the blocks
- * the guest wrote; then the key rotated by hand and automatically, the old versions disabled, and everything still byte-identical,
- * including the VM itself after a stop and a start (which releases the key again).
+ * the guest wrote; then the key rotated by hand and automatically, the old versions disabled, and everything still
+ * byte-identical, including the VM itself after a stop and a start (which releases the key again).
  */
 class ConfidentialVmEndToEndTest {
     private static final String MGMT = "management.coffre.localhost";
@@ -76,6 +76,12 @@ class ConfidentialVmEndToEndTest {
             flow.nbdWrite("vm1", "lun0", DATA_OFFSET, lun0Data);
 
             String osDisk = flow.osDisk(vm);
+            // An attached disk takes no direct upload or export; a DES its disks use cannot go.
+            flow.refused("POST", osDisk + "/beginGetAccess" + DISKS,
+                    "{\"access\":\"Write\",\"durationInSeconds\":60}", 409, "OperationNotAllowed");
+            if (des != null) {
+                flow.refused("DELETE", des + COMPUTE, null, 409, "DiskEncryptionSetInUse");
+            }
             String snapshot = flow.put(flow.resource("snapshots", "ossnap"), DISKS, Json.write(Map.of(
                     "location", "uaenorth", "properties", Map.of("incremental", true,
                             "creationData", Map.of("createOption", "Copy", "sourceResourceId", osDisk)))));
@@ -297,6 +303,13 @@ class ConfidentialVmEndToEndTest {
             assertThat(vm.at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
             assertThat(powerState(vm.at("/id").asText())).isEqualTo("PowerState/running");
             return vm.at("/id").asText();
+        }
+
+        /** A call that must fail with this status and ARM error code. */
+        void refused(String method, String pathAndQuery, String body, int status, String code) {
+            HttpResponse<String> r = send(method, pathAndQuery, body);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+            assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo(code);
         }
 
         String osDisk(String vm) {
