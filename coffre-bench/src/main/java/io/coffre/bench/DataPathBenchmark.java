@@ -11,6 +11,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -68,10 +69,33 @@ public final class DataPathBenchmark {
     private static final String EXPORT = "bench-disk";
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB)", Pattern.CASE_INSENSITIVE);
 
-    /** One measured path: the bytes it moved and how long it took. */
-    public record Result(String path, long bytes, double seconds) {
+    /**
+     * One measured path: the bytes it moved, how long it took and the CPU time this JVM (server and HTTPS client, not
+     * nbdcopy) spent meanwhile. CPU per GiB tells the paths apart even when other work loads the machine.
+     */
+    public record Result(String path, long bytes, double seconds, double cpuSeconds) {
         double megabytesPerSecond() {
             return bytes / seconds / 1e6;
+        }
+
+        double cpuSecondsPerGib() {
+            return cpuSeconds / bytes * (1L << 30);
+        }
+    }
+
+    private record Stopwatch(long wallNanos, long cpuNanos) {
+        static Stopwatch start() {
+            return new Stopwatch(System.nanoTime(), processCpuNanos());
+        }
+
+        Result result(String path, long bytes) {
+            return new Result(path, bytes, (System.nanoTime() - wallNanos) / 1e9,
+                    (processCpuNanos() - cpuNanos) / 1e9);
+        }
+
+        private static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
         }
     }
 
@@ -112,9 +136,10 @@ public final class DataPathBenchmark {
             byte[] imageSha = generateImage(image, size);
             List<Result> results = new ArrayList<>();
             try (CoffreServer server = CoffreServer.start(ServerConfig.defaults(dataDir).withPort(0))) {
+                Arm arm = new Arm(server);
+                warmUp(arm, server.core(), work, size, parallel);
                 results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), false));
                 results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), true));
-                Arm arm = new Arm(server);
                 results.addAll(https(arm, image, size, imageSha, parallel));
                 results.addAll(nbd(arm, server.core(), image, size, imageSha, work));
             }
@@ -125,11 +150,27 @@ public final class DataPathBenchmark {
         }
     }
 
+    /**
+     * Runs every Coffre path once, untimed, on a quarter of the size (at most 256 MiB): a server that has been up a
+     * while has its code compiled, so the measured runs should not pay the JIT's start-up work.
+     */
+    private static void warmUp(Arm arm, CoffreCore core, Path work, long size, int parallel) throws Exception {
+        long warmSize = Math.min(256L << 20, size / 4) / 512 * 512;
+        if (warmSize == 0) {
+            return;
+        }
+        Path warmImage = work.resolve("warm-up.raw");
+        byte[] sha = generateImage(warmImage, warmSize);
+        https(arm, warmImage, warmSize, sha, parallel);
+        nbd(arm, core, warmImage, warmSize, sha, work);
+        Files.delete(warmImage);
+    }
+
     /** (a) Copies the image with 4 MiB reads and writes and fsyncs at the end (or after every write). */
     private static Result durableCopy(Path image, Path copy, boolean fsyncEachWrite) throws IOException {
         long size = Files.size(image);
         ByteBuffer buffer = ByteBuffer.allocateDirect(PAGE_BYTES);
-        long started = System.nanoTime();
+        Stopwatch started = Stopwatch.start();
         try (FileChannel in = FileChannel.open(image, StandardOpenOption.READ);
              FileChannel out = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             while (in.read(buffer) > 0 || buffer.position() > 0) {
@@ -144,8 +185,8 @@ public final class DataPathBenchmark {
             }
             out.force(true);
         }
-        Result result = new Result(fsyncEachWrite ? "file copy, fsync every 4 MiB" : "file copy, fsync at end",
-                size, seconds(started));
+        Result result = started.result(fsyncEachWrite ? "file copy, fsync every 4 MiB" : "file copy, fsync at end",
+                size);
         Files.delete(copy);
         return result;
     }
@@ -160,7 +201,7 @@ public final class DataPathBenchmark {
         List<Result> results = new ArrayList<>();
         try (FileChannel in = FileChannel.open(image, StandardOpenOption.READ)) {
             AtomicLong next = new AtomicLong();
-            long started = System.nanoTime();
+            Stopwatch started = Stopwatch.start();
             List<Future<?>> uploaders = new ArrayList<>();
             for (int t = 0; t < parallel; t++) {
                 uploaders.add(pool.submit(() -> {
@@ -178,12 +219,12 @@ public final class DataPathBenchmark {
                 uploader.get();
             }
             arm.revokeAccess(disk);
-            results.add(new Result("upload over HTTPS (4 MiB pages)", size, seconds(started)));
+            results.add(started.result("upload over HTTPS (4 MiB pages)", size));
         }
 
         String readSas = arm.grantAccess(disk, "Read");
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        long started = System.nanoTime();
+        Stopwatch started = Stopwatch.start();
         // ranged GETs run ahead in parallel; the digest takes them in order, so at most a window is held
         List<Future<byte[]>> window = new ArrayList<>();
         long submitted = 0;
@@ -196,11 +237,11 @@ public final class DataPathBenchmark {
             }
             sha.update(window.remove(0).get());
         }
-        double seconds = seconds(started);
+        Result download = started.result("download over HTTPS (parallel ranged GETs)", size);
         arm.revokeAccess(disk);
         pool.shutdown();
         requireSame("download over HTTPS", sha.digest(), imageSha);
-        results.add(new Result("download over HTTPS (parallel ranged GETs)", size, seconds));
+        results.add(download);
         arm.delete(disk);
         return results;
     }
@@ -218,20 +259,20 @@ public final class DataPathBenchmark {
         List<Result> results = new ArrayList<>();
         try (NbdServer server = NbdServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), exports)) {
             String uri = "nbd://127.0.0.1:" + server.port() + "/" + EXPORT;
-            long started = System.nanoTime();
+            Stopwatch started = Stopwatch.start();
             exec("nbdcopy", image.toString(), uri);
             // nbdcopy sends no FLUSH: its writes are durable once the server flushed them on disconnect
             exports.awaitAllClosed();
-            results.add(new Result("nbdcopy -> NBD export (durable on disconnect)", size, seconds(started)));
+            results.add(started.result("nbdcopy -> NBD export (durable on disconnect)", size));
 
             Path out = work.resolve("nbd-out.raw");
-            started = System.nanoTime();
+            started = Stopwatch.start();
             exec("nbdcopy", uri, out.toString());
-            double seconds = seconds(started);
+            Result read = started.result("nbdcopy <- NBD export (into a file)", size);
             exports.awaitAllClosed();
             requireSame("nbdcopy read-back", sha256(out), imageSha);
             Files.delete(out);
-            results.add(new Result("nbdcopy <- NBD export (into a file)", size, seconds));
+            results.add(read);
         }
         arm.delete(disk);
         return results;
@@ -456,7 +497,7 @@ public final class DataPathBenchmark {
     /** Writes {@code size} bytes of incompressible pseudo-random data; returns their SHA-256. */
     private static byte[] generateImage(Path image, long size) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        SplittableRandom random = new SplittableRandom(20261129);
+        SplittableRandom random = new SplittableRandom(size);
         ByteBuffer buffer = ByteBuffer.allocate(PAGE_BYTES);
         try (FileChannel out = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (long done = 0; done < size; ) {
@@ -483,10 +524,12 @@ public final class DataPathBenchmark {
 
     private static void print(List<Result> results) {
         Result baseline = results.get(0);
-        System.out.printf(Locale.ROOT, "%-48s %10s %10s %8s%n", "path", "seconds", "MB/s", "ratio");
+        System.out.printf(Locale.ROOT, "%-48s %9s %9s %7s %14s%n", "path", "seconds", "MB/s", "ratio",
+                "JVM CPU s/GiB");
         for (Result r : results) {
-            System.out.printf(Locale.ROOT, "%-48s %10.2f %10.1f %7.2fx%n", r.path(), r.seconds(),
-                    r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond());
+            System.out.printf(Locale.ROOT, "%-48s %9.2f %9.1f %6.2fx %14.2f%n", r.path(), r.seconds(),
+                    r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond(),
+                    r.cpuSecondsPerGib());
         }
     }
 
@@ -553,11 +596,7 @@ public final class DataPathBenchmark {
     }
 
     private static double loadAverage() {
-        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    }
-
-    private static double seconds(long startedNanos) {
-        return (System.nanoTime() - startedNanos) / 1e9;
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static void deleteRecursively(Path dir) throws IOException {
