@@ -1,0 +1,165 @@
+package io.coffre.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.CoffreCore;
+import io.coffre.identity.Principal;
+import io.coffre.json.Json;
+import io.coffre.keyvault.KeyService;
+import io.coffre.keyvault.KeyService.Store;
+import io.coffre.keyvault.crypto.ReleasePolicy;
+import io.coffre.server.TestServer;
+import io.coffre.server.TlsMaterial;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The official JavaScript client {@code @azure/arm-compute} (25.1.1, pinned in {@code src/test/js}) against a running
+ * Coffre over HTTPS: {@code compute-flow.mjs} runs disk encryption sets, disks, direct upload, snapshots, restore
+ * and key rotation with the client's own pollers and prints what it saw as one JSON line. What is not Compute (the
+ * resource group, the premium vault and its confidential VM key) is made in-process here.
+ */
+class ArmComputeJsTest {
+    static final String GROUP = "rg-js";
+    static final String LOCATION = "uaenorth";
+    static final String VAULT = "kv1";
+    static final int IMAGE_BYTES = 4 * 1024 * 1024 + 512;
+
+    static TestServer server;
+    static NodeProject node;
+
+    @BeforeAll
+    static void start() {
+        node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void theOfficialJsClientRunsDisksSnapshotsAndKeyRotation() throws Exception {
+        CoffreCore core = server.server().core();
+        Principal admin = core.identity().admin();
+        String subscription = core.identity().defaultSubscriptionId();
+        core.resourceManager().putResourceGroup(admin, subscription, GROUP, LOCATION, Map.of());
+        String vaultId = createPremiumVault(core, admin, subscription);
+        String keyUrl = createConfidentialVmKey(core, admin);
+        String rotatedKeyUrl = core.keyService().rotateKey(admin, Store.vault(VAULT), "cvm-key").path("key")
+                .path("kid").asText();
+        JsonNode credentials = Json.parse(java.nio.file.Files.readString(
+                server.dataDir().resolve(CoffreCore.ADMIN_CREDENTIALS_FILE)));
+        String seed = UUID.randomUUID().toString();
+        String endpoint = "https://127.0.0.1:" + server.port(); // node does not read the JVM's hosts file
+
+        NodeProject.Run run = node.run("compute-flow.mjs", Map.ofEntries(
+                Map.entry("NODE_EXTRA_CA_CERTS", server.dataDir().resolve(TlsMaterial.CERT_FILE).toString()),
+                Map.entry("COFFRE_ENDPOINT", endpoint),
+                Map.entry("COFFRE_AUTHORITY_HOST", endpoint),
+                Map.entry("COFFRE_TENANT_ID", credentials.path("tenantId").asText()),
+                Map.entry("COFFRE_CLIENT_ID", credentials.path("clientId").asText()),
+                Map.entry("COFFRE_CLIENT_SECRET", credentials.path("clientSecret").asText()),
+                Map.entry("COFFRE_MANAGEMENT_SCOPE", core.endpoints().managementResource() + "/.default"),
+                Map.entry("COFFRE_SUBSCRIPTION_ID", subscription),
+                Map.entry("COFFRE_RESOURCE_GROUP", GROUP),
+                Map.entry("COFFRE_LOCATION", LOCATION),
+                Map.entry("COFFRE_VAULT_ID", vaultId),
+                Map.entry("COFFRE_KEY_URL", keyUrl),
+                Map.entry("COFFRE_ROTATED_KEY_URL", rotatedKeyUrl),
+                Map.entry("COFFRE_DATA_SEED", seed),
+                Map.entry("COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
+
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        JsonNode out = run.json();
+        String expected = expectedImageSha256(seed);
+        assertThat(out.path("imageSha256").asText()).isEqualTo(expected);
+        assertThat(out.path("snapshotSha256").asText()).as("snapshot read back").isEqualTo(expected);
+        assertThat(out.path("restoredSha256").asText()).as("restored disk read after the key rotation")
+                .isEqualTo(expected);
+        assertThat(out.path("pageWrites").asInt()).isEqualTo(5);
+
+        JsonNode des = out.path("des");
+        assertThat(des.path("keyUrl").asText()).isEqualTo(keyUrl);
+        assertThat(des.path("encryptionType").asText()).isEqualTo("ConfidentialVmEncryptedWithCustomerKey");
+        assertThat(des.path("principalId").asText()).isNotBlank();
+        assertThat(des.path("tenantId").asText()).isEqualTo(core.identity().tenantId());
+        assertThat(des.path("createdMatches").asBoolean()).isTrue();
+        assertThat(out.at("/emptyDisk/diskSizeGB").asInt()).isEqualTo(4);
+        assertThat(out.at("/emptyDisk/securityType").asText()).isEqualTo("ConfidentialVM_DiskEncryptedWithCustomerKey");
+        assertThat(out.at("/emptyDisk/diskState").asText()).isEqualTo("Unattached");
+        assertThat(out.path("uploadState").asText()).isEqualTo("ActiveUpload");
+        assertThat(out.path("afterUploadState").asText()).isEqualTo("Unattached");
+        assertThat(out.at("/snapshot/incremental").asBoolean()).isTrue();
+        assertThat(out.at("/restoredDisk/diskSizeBytes").asLong()).isEqualTo(IMAGE_BYTES);
+        assertThat(Json.MAPPER.convertValue(out.path("disks"), String[].class))
+                .containsExactly("empty-cvm", "restored-cvm", "upload-cvm");
+        assertThat(Json.MAPPER.convertValue(out.path("subscriptionDisks"), String[].class))
+                .containsExactly("empty-cvm", "restored-cvm", "upload-cvm");
+        assertThat(Json.MAPPER.convertValue(out.path("snapshots"), String[].class)).containsExactly("snap-cvm");
+        assertThat(Json.MAPPER.convertValue(out.path("associated"), String[].class))
+                .containsExactly("empty-cvm", "restored-cvm", "snap-cvm", "upload-cvm");
+
+        JsonNode rotation = out.path("rotation");
+        assertThat(rotation.path("keyUrl").asText()).isEqualTo(rotatedKeyUrl);
+        assertThat(rotation.path("updateKeyUrl").asText()).as("beginUpdateAndWait's result").isEqualTo(rotatedKeyUrl);
+        assertThat(rotation.path("lastKeyRotationTimestamp").asText()).isNotBlank();
+
+        assertError(out.path("notFound"), 404, "ResourceNotFound");
+        assertError(out.path("badRequest"), 400, "InvalidParameter");
+        assertError(out.path("desInUse"), 409, "DiskEncryptionSetInUse");
+        assertThat(out.path("disksAfterDelete")).isEmpty();
+        assertThat(out.path("desAfterDelete")).isEmpty();
+        assertError(out.path("goneDes"), 404, "ResourceNotFound");
+        assertThat(core.resourceIndex().get(des.path("id").asText())).isEmpty();
+    }
+
+    private static void assertError(JsonNode error, int status, String code) {
+        assertThat(error.path("statusCode").asInt()).as(error.toString()).isEqualTo(status);
+        assertThat(error.path("code").asText()).as(error.toString()).isEqualTo(code);
+        assertThat(error.path("message").asText()).as(error.toString()).isNotBlank();
+    }
+
+    /** A premium, purge-protected vault whose access policy gives the admin every key permission. */
+    private static String createPremiumVault(CoffreCore core, Principal admin, String subscription) {
+        ObjectNode vault = Json.object().put("location", LOCATION);
+        ObjectNode p = vault.putObject("properties");
+        p.putObject("sku").put("family", "A").put("name", "premium");
+        p.put("tenantId", core.identity().tenantId()).put("enablePurgeProtection", true);
+        p.putArray("accessPolicies").addObject().put("tenantId", core.identity().tenantId())
+                .put("objectId", admin.objectId()).putObject("permissions").putArray("keys").add("all");
+        return core.keyService().putStore(admin, subscription, GROUP, Store.vault(VAULT), vault).path("id").asText();
+    }
+
+    /** RSA-HSM 3072, exportable, with the confidential VM release policy: what a CVM disk encryption set needs. */
+    private static String createConfidentialVmKey(CoffreCore core, Principal admin) {
+        KeyService keys = core.keyService();
+        ObjectNode params = Json.object().put("kty", "RSA-HSM").put("key_size", 3072);
+        params.putObject("attributes").put("exportable", true);
+        params.putObject("release_policy").put("contentType", "application/json; charset=utf-8")
+                .put("data", Json.b64url(ReleasePolicy.defaultCvmPolicy(core.endpoints().attestationIssuer())));
+        return keys.createKey(admin, Store.vault(VAULT), "cvm-key", params).path("key").path("kid").asText();
+    }
+
+    /** The script's image: SHA-256 of "seed:i" for the i-th 32 bytes. */
+    private static String expectedImageSha256(String seed) throws Exception {
+        byte[] image = new byte[IMAGE_BYTES];
+        for (int offset = 0, i = 0; offset < IMAGE_BYTES; offset += 32, i++) {
+            byte[] block = MessageDigest.getInstance("SHA-256").digest((seed + ":" + i).getBytes(StandardCharsets.UTF_8));
+            System.arraycopy(block, 0, image, offset, Math.min(32, IMAGE_BYTES - offset));
+        }
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(image));
+    }
+}
