@@ -26,7 +26,8 @@ const seed = env("COFFRE_DATA_SEED");
 const imageBytes = Number(env("COFFRE_IMAGE_BYTES"));
 
 const MIB = 1024 * 1024;
-const log = (message) => process.stderr.write(`[compute-flow] ${message}\n`);
+const started = Date.now();
+const log = (message) => process.stderr.write(`[compute-flow +${Date.now() - started} ms] ${message}\n`);
 
 const credential = new ClientSecretCredential(env("COFFRE_TENANT_ID"), env("COFFRE_CLIENT_ID"),
   env("COFFRE_CLIENT_SECRET"), { authorityHost: env("COFFRE_AUTHORITY_HOST"), disableInstanceDiscovery: true });
@@ -174,12 +175,18 @@ async function main() {
     location, sku: { name: "Premium_LRS" }, creationData: { createOption: "Restore", sourceResourceId: snapshot.id },
     securityProfile: cvmProfile(des.id),
   });
-  result.restoredDisk = { diskSizeBytes: restored.diskSizeBytes, diskState: restored.diskState };
+  result.restoredDisk = { diskSizeBytes: restored.diskSizeBytes, diskState: restored.diskState,
+    timeCreated: restored.timeCreated?.toISOString(), sourceResourceId: restored.creationData?.sourceResourceId };
+
+  step("disks.beginUpdateAndWait (tags)");
+  const tagged = await client.disks.beginUpdateAndWait(rg, "restored-cvm", { tags: { purpose: "restore-test" } });
+  result.tags = { updated: tagged.tags, read: (await client.disks.get(rg, "restored-cvm")).tags };
 
   step("disks.listByResourceGroup, snapshots.listByResourceGroup, disks.list");
   result.disks = await names(client.disks.listByResourceGroup(rg));
   result.snapshots = await names(client.snapshots.listByResourceGroup(rg));
   result.subscriptionDisks = await names(client.disks.list());
+  result.subscriptionDes = await names(client.diskEncryptionSets.list());
   step("diskEncryptionSets.listAssociatedResources");
   const associated = [];
   for await (const id of client.diskEncryptionSets.listAssociatedResources(rg, "des-cvm")) {

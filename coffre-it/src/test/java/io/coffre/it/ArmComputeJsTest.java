@@ -104,6 +104,11 @@ class ArmComputeJsTest {
         assertThat(out.path("afterUploadState").asText()).isEqualTo("Unattached");
         assertThat(out.at("/snapshot/incremental").asBoolean()).isTrue();
         assertThat(out.at("/restoredDisk/diskSizeBytes").asLong()).isEqualTo(IMAGE_BYTES);
+        assertThat(out.at("/restoredDisk/timeCreated").asText()).isNotBlank();
+        assertThat(out.at("/restoredDisk/sourceResourceId").asText()).endsWith("/snapshots/snap-cvm");
+        assertThat(out.at("/tags/updated/purpose").asText()).isEqualTo("restore-test");
+        assertThat(out.at("/tags/read/purpose").asText()).isEqualTo("restore-test");
+        assertThat(Json.MAPPER.convertValue(out.path("subscriptionDes"), String[].class)).containsExactly("des-cvm");
         assertThat(Json.MAPPER.convertValue(out.path("disks"), String[].class))
                 .containsExactly("empty-cvm", "restored-cvm", "upload-cvm");
         assertThat(Json.MAPPER.convertValue(out.path("subscriptionDisks"), String[].class))

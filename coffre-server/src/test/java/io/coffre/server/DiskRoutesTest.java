@@ -53,6 +53,8 @@ class DiskRoutesTest {
             assertThat(disk.at("/properties/diskSizeBytes").asLong()).isEqualTo(4L << 30);
             assertThat(disk.at("/properties/diskState").asText()).isEqualTo("Unattached");
             assertThat(disk.at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
+            assertThat(java.time.Instant.parse(disk.at("/properties/timeCreated").asText()))
+                    .isBeforeOrEqualTo(server.server().core().clock().now());
             assertThat(disk.at("/properties/encryption/type").asText()).isEqualTo("EncryptionAtRestWithPlatformKey");
             assertThat(disk.at("/properties/securityProfile/securityType").asText())
                     .isEqualTo("ConfidentialVM_DiskEncryptedWithPlatformKey");
