@@ -35,11 +35,9 @@ class ArmComputeJsTest {
     static final int IMAGE_BYTES = 4 * 1024 * 1024 + 512;
 
     static TestServer server;
-    static NodeProject node;
 
     @BeforeAll
     static void start() {
-        node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
         server = TestServer.start();
     }
 
@@ -52,6 +50,7 @@ class ArmComputeJsTest {
 
     @Test
     void theOfficialJsClientRunsDisksSnapshotsAndKeyRotation() throws Exception {
+        NodeProject node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
         CoffreCore core = server.server().core();
         Principal admin = core.identity().admin();
         String subscription = core.identity().defaultSubscriptionId();
