@@ -7,14 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.CoffreCore;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
-import io.coffre.keyvault.KeyService;
 import io.coffre.keyvault.KeyService.Store;
 import io.coffre.keyvault.crypto.ReleasePolicy;
 import io.coffre.server.TestServer;
 import io.coffre.server.TlsMaterial;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
@@ -29,16 +30,23 @@ import org.junit.jupiter.api.Test;
  * resource group, the premium vault and its confidential VM key) is made in-process here.
  */
 class ArmComputeJsTest {
-    static final String GROUP = "rg-js";
+    static final String KEYS_GROUP = "rg-keys";
     static final String LOCATION = "uaenorth";
     static final String VAULT = "kv1";
     static final int IMAGE_BYTES = 4 * 1024 * 1024 + 512;
 
     static TestServer server;
+    static CoffreCore core;
+    static Principal admin;
+    static String vaultId;
 
     @BeforeAll
     static void start() {
         server = TestServer.start();
+        core = server.server().core();
+        admin = core.identity().admin();
+        core.resourceManager().putResourceGroup(admin, subscription(), KEYS_GROUP, LOCATION, Map.of());
+        vaultId = createPremiumVault();
     }
 
     @AfterAll
@@ -51,35 +59,18 @@ class ArmComputeJsTest {
     @Test
     void theOfficialJsClientRunsDisksSnapshotsAndKeyRotation() throws Exception {
         NodeProject node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
-        CoffreCore core = server.server().core();
-        Principal admin = core.identity().admin();
-        String subscription = core.identity().defaultSubscriptionId();
-        core.resourceManager().putResourceGroup(admin, subscription, GROUP, LOCATION, Map.of());
-        String vaultId = createPremiumVault(core, admin, subscription);
-        String keyUrl = createConfidentialVmKey(core, admin);
+        String group = "rg-js";
+        core.resourceManager().putResourceGroup(admin, subscription(), group, LOCATION, Map.of());
+        String keyUrl = createConfidentialVmKey("cvm-key");
         String rotatedKeyUrl = core.keyService().rotateKey(admin, Store.vault(VAULT), "cvm-key").path("key")
                 .path("kid").asText();
-        JsonNode credentials = Json.parse(java.nio.file.Files.readString(
-                server.dataDir().resolve(CoffreCore.ADMIN_CREDENTIALS_FILE)));
         String seed = UUID.randomUUID().toString();
-        String endpoint = "https://127.0.0.1:" + server.port(); // node does not read the JVM's hosts file
 
-        NodeProject.Run run = node.run("compute-flow.mjs", Map.ofEntries(
-                Map.entry("NODE_EXTRA_CA_CERTS", server.dataDir().resolve(TlsMaterial.CERT_FILE).toString()),
-                Map.entry("COFFRE_ENDPOINT", endpoint),
-                Map.entry("COFFRE_AUTHORITY_HOST", endpoint),
-                Map.entry("COFFRE_TENANT_ID", credentials.path("tenantId").asText()),
-                Map.entry("COFFRE_CLIENT_ID", credentials.path("clientId").asText()),
-                Map.entry("COFFRE_CLIENT_SECRET", credentials.path("clientSecret").asText()),
-                Map.entry("COFFRE_MANAGEMENT_SCOPE", core.endpoints().managementResource() + "/.default"),
-                Map.entry("COFFRE_SUBSCRIPTION_ID", subscription),
-                Map.entry("COFFRE_RESOURCE_GROUP", GROUP),
-                Map.entry("COFFRE_LOCATION", LOCATION),
-                Map.entry("COFFRE_VAULT_ID", vaultId),
-                Map.entry("COFFRE_KEY_URL", keyUrl),
-                Map.entry("COFFRE_ROTATED_KEY_URL", rotatedKeyUrl),
-                Map.entry("COFFRE_DATA_SEED", seed),
-                Map.entry("COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
+        NodeProject.Run run = node.run("compute-flow.mjs", environment(group, Map.of(
+                "COFFRE_KEY_URL", keyUrl,
+                "COFFRE_ROTATED_KEY_URL", rotatedKeyUrl,
+                "COFFRE_DATA_SEED", seed,
+                "COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
 
         assertThat(run.exitCode()).as(run.stderr()).isZero();
         JsonNode out = run.json();
@@ -107,11 +98,12 @@ class ArmComputeJsTest {
         assertThat(out.at("/restoredDisk/sourceResourceId").asText()).endsWith("/snapshots/snap-cvm");
         assertThat(out.at("/tags/updated/purpose").asText()).isEqualTo("restore-test");
         assertThat(out.at("/tags/read/purpose").asText()).isEqualTo("restore-test");
-        assertThat(Json.MAPPER.convertValue(out.path("subscriptionDes"), String[].class)).containsExactly("des-cvm");
+        // subscription-wide lists: other tests' resources may be there too
+        assertThat(Json.MAPPER.convertValue(out.path("subscriptionDes"), String[].class)).contains("des-cvm");
         assertThat(Json.MAPPER.convertValue(out.path("disks"), String[].class))
                 .containsExactly("empty-cvm", "restored-cvm", "upload-cvm");
         assertThat(Json.MAPPER.convertValue(out.path("subscriptionDisks"), String[].class))
-                .containsExactly("empty-cvm", "restored-cvm", "upload-cvm");
+                .contains("empty-cvm", "restored-cvm", "upload-cvm");
         assertThat(Json.MAPPER.convertValue(out.path("snapshots"), String[].class)).containsExactly("snap-cvm");
         assertThat(Json.MAPPER.convertValue(out.path("associated"), String[].class))
                 .containsExactly("empty-cvm", "restored-cvm", "snap-cvm", "upload-cvm");
@@ -136,25 +128,52 @@ class ArmComputeJsTest {
         assertThat(error.path("message").asText()).as(error.toString()).isNotBlank();
     }
 
+    private static String subscription() {
+        return core.identity().defaultSubscriptionId();
+    }
+
+    /**
+     * What every flow needs: Coffre's endpoint (node does not read the JVM's hosts file: 127.0.0.1, which the
+     * certificate covers), the admin's client credentials from the data directory, the management scope, the TLS
+     * certificate to trust, the resource group and the vault; plus the flow's own variables.
+     */
+    private static Map<String, String> environment(String group, Map<String, String> flowVariables) throws Exception {
+        JsonNode credentials = Json.parse(Files.readString(server.dataDir().resolve(CoffreCore.ADMIN_CREDENTIALS_FILE)));
+        String endpoint = "https://127.0.0.1:" + server.port();
+        Map<String, String> env = new HashMap<>(flowVariables);
+        env.put("NODE_EXTRA_CA_CERTS", server.dataDir().resolve(TlsMaterial.CERT_FILE).toString());
+        env.put("COFFRE_ENDPOINT", endpoint);
+        env.put("COFFRE_AUTHORITY_HOST", endpoint);
+        env.put("COFFRE_TENANT_ID", credentials.path("tenantId").asText());
+        env.put("COFFRE_CLIENT_ID", credentials.path("clientId").asText());
+        env.put("COFFRE_CLIENT_SECRET", credentials.path("clientSecret").asText());
+        env.put("COFFRE_MANAGEMENT_SCOPE", core.endpoints().managementResource() + "/.default");
+        env.put("COFFRE_SUBSCRIPTION_ID", subscription());
+        env.put("COFFRE_RESOURCE_GROUP", group);
+        env.put("COFFRE_LOCATION", LOCATION);
+        env.put("COFFRE_VAULT_ID", vaultId);
+        return env;
+    }
+
     /** A premium, purge-protected vault whose access policy gives the admin every key permission. */
-    private static String createPremiumVault(CoffreCore core, Principal admin, String subscription) {
+    private static String createPremiumVault() {
         ObjectNode vault = Json.object().put("location", LOCATION);
         ObjectNode p = vault.putObject("properties");
         p.putObject("sku").put("family", "A").put("name", "premium");
         p.put("tenantId", core.identity().tenantId()).put("enablePurgeProtection", true);
         p.putArray("accessPolicies").addObject().put("tenantId", core.identity().tenantId())
                 .put("objectId", admin.objectId()).putObject("permissions").putArray("keys").add("all");
-        return core.keyService().putStore(admin, subscription, GROUP, Store.vault(VAULT), vault).path("id").asText();
+        return core.keyService().putStore(admin, subscription(), KEYS_GROUP, Store.vault(VAULT), vault).path("id")
+                .asText();
     }
 
     /** RSA-HSM 3072, exportable, with the confidential VM release policy: what a CVM disk encryption set needs. */
-    private static String createConfidentialVmKey(CoffreCore core, Principal admin) {
-        KeyService keys = core.keyService();
+    private static String createConfidentialVmKey(String name) {
         ObjectNode params = Json.object().put("kty", "RSA-HSM").put("key_size", 3072);
         params.putObject("attributes").put("exportable", true);
         params.putObject("release_policy").put("contentType", "application/json; charset=utf-8")
                 .put("data", Json.b64url(ReleasePolicy.defaultCvmPolicy(core.endpoints().attestationIssuer())));
-        return keys.createKey(admin, Store.vault(VAULT), "cvm-key", params).path("key").path("kid").asText();
+        return core.keyService().createKey(admin, Store.vault(VAULT), name, params).path("key").path("kid").asText();
     }
 
     /** The script's image: SHA-256 of "seed:i" for the i-th 32 bytes. */
