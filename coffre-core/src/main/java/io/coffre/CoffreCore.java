@@ -13,9 +13,12 @@ import io.coffre.audit.AuditLogs;
 import io.coffre.compute.DiskEncryptionSets;
 import io.coffre.compute.Disks;
 import io.coffre.compute.EncryptionKeys;
+import io.coffre.compute.RestorePointExports;
+import io.coffre.compute.RestorePoints;
 import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
+import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -65,6 +68,9 @@ public final class CoffreCore implements AutoCloseable {
     private final DiskEncryptionSets diskEncryptionSets;
     private final DiskStore diskStore;
     private final Disks disks;
+    private final VirtualMachines virtualMachines;
+    private final RestorePoints restorePoints;
+    private final RestorePointExports restorePointExports;
 
     /** {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the {@code default} support matrix. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock) {
@@ -111,6 +117,12 @@ public final class CoffreCore implements AutoCloseable {
                 resourceIndex, keyService, asyncOperations, endpoints, clock);
         this.diskStore = DiskStores.open(metadata, blobs, keyResolver(diskEncryptionSets.encryptionKeys()));
         this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
+        this.virtualMachines = VirtualMachines.open(metadata, disks, diskStore, diskEncryptionSets, resourceIndex,
+                accessControl, asyncOperations, keyService, attestation, identity, endpoints, clock);
+        this.restorePoints = RestorePoints.open(metadata, diskStore, disks, diskEncryptionSets, virtualMachines,
+                resourceIndex, accessControl, asyncOperations, supportMatrix, clock);
+        this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets,
+                restorePoints, virtualMachines);
         // Last: every provider has registered its resumers by now.
         asyncOperations.resumeInterrupted();
     }
@@ -242,8 +254,28 @@ public final class CoffreCore implements AutoCloseable {
         return disks;
     }
 
+    /**
+     * Microsoft.Compute virtual machines (confidential VMs, key release at create and start) and the NBD exports of
+     * their disks while they run ({@link VirtualMachines#serveNbd}).
+     */
+    public VirtualMachines virtualMachines() {
+        return virtualMachines;
+    }
+
+    /** Microsoft.Compute restore point collections, restore points and disk restore points. */
+    public RestorePoints restorePoints() {
+        return restorePoints;
+    }
+
+    /** What compute offers the backup side: manifests of restore points and snapshots, disks created from them. */
+    public RestorePointExports restorePointExports() {
+        return restorePointExports;
+    }
+
     @Override
     public void close() {
+        // the NBD server first: its connections flush into the disk store before the store closes
+        virtualMachines.close();
         diskStore.close();
         diskEncryptionSets.close();
         keyService.close();

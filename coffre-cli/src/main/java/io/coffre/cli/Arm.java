@@ -192,6 +192,8 @@ final class Arm {
     // Microsoft.Compute disks and snapshots
 
     static final String DISKS_API = "2022-07-02";
+    /** What @azure/arm-compute 25 sends for virtual machines. */
+    static final String VMS_API = "2026-04-01";
 
     /** The two disk-store resource types: same lifecycle, different collections. */
     enum DiskKind {
@@ -249,6 +251,56 @@ final class Arm {
         http.sendAndWait("POST", diskUrl(kind, group, name, "/endGetAccess"), null);
     }
 
+    // Microsoft.Compute restore point collections and restore points
+
+    static final String COMPUTE_API = "2026-04-01";
+
+    private String collectionUrl(String group, String name, String suffix) {
+        return base + groupScope(group) + "/providers/Microsoft.Compute/restorePointCollections/" + encode(name)
+                + suffix + "?api-version=" + COMPUTE_API;
+    }
+
+    private String restorePointUrl(String group, String collection, String name) {
+        return collectionUrl(group, collection, "/restorePoints/" + encode(name));
+    }
+
+    /** Any resource by id, e.g. a VM to read its location. */
+    JsonNode resource(String id, String apiVersion) {
+        return http.get(base + id + "?api-version=" + apiVersion);
+    }
+
+    JsonNode putRestorePointCollection(String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", collectionUrl(group, name, ""), body);
+    }
+
+    JsonNode restorePointCollection(String group, String name, boolean withRestorePoints) {
+        return http.get(collectionUrl(group, name, "") + (withRestorePoints ? "&$expand=restorePoints" : ""));
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode restorePointCollections(String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.Compute/restorePointCollections?api-version="
+                + COMPUTE_API);
+    }
+
+    JsonNode deleteRestorePointCollection(String group, String name) {
+        return http.sendAndWait("DELETE", collectionUrl(group, name, ""), null);
+    }
+
+    /** Waits for the restore point to be taken, then reads it. */
+    JsonNode putRestorePoint(String group, String collection, String name, JsonNode body) {
+        return http.sendAndWait("PUT", restorePointUrl(group, collection, name), body);
+    }
+
+    JsonNode restorePoint(String group, String collection, String name, boolean instanceView) {
+        return http.get(restorePointUrl(group, collection, name) + (instanceView ? "&$expand=instanceView" : ""));
+    }
+
+    JsonNode deleteRestorePoint(String group, String collection, String name) {
+        return http.sendAndWait("DELETE", restorePointUrl(group, collection, name), null);
+    }
+
     // Microsoft.Compute disk encryption sets
 
     private String desUrl(String group, String name) {
@@ -278,5 +330,40 @@ final class Arm {
         String scope = group == null ? subscriptionScope() : groupScope(group);
         return http.getAll(base + scope + "/providers/Microsoft.Compute/diskEncryptionSets?api-version="
                 + DISKS_API);
+    }
+
+    // Microsoft.Compute virtual machines
+
+    String vmId(String group, String name) {
+        return groupScope(group) + "/providers/Microsoft.Compute/virtualMachines/" + encode(name);
+    }
+
+    private String vmUrl(String group, String name, String action, String query) {
+        return base + vmId(group, name) + action + "?api-version=" + VMS_API + query;
+    }
+
+    /** Creates (or updates) a VM and waits for its create operation. */
+    JsonNode putVm(String group, String name, JsonNode body) {
+        return http.sendAndWait("PUT", vmUrl(group, name, "", ""), body);
+    }
+
+    JsonNode vm(String group, String name) {
+        return http.get(vmUrl(group, name, "", "&$expand=instanceView"));
+    }
+
+    /** A power action ({@code start}, {@code powerOff}, {@code deallocate}, {@code restart}), waited for. */
+    JsonNode vmAction(String group, String name, String action) {
+        http.sendAndWait("POST", vmUrl(group, name, "/" + action, ""), null);
+        return vm(group, name);
+    }
+
+    JsonNode deleteVm(String group, String name) {
+        return http.sendAndWait("DELETE", vmUrl(group, name, "", ""), null);
+    }
+
+    /** @param group null: the whole subscription */
+    ArrayNode vms(String group) {
+        String scope = group == null ? subscriptionScope() : groupScope(group);
+        return http.getAll(base + scope + "/providers/Microsoft.Compute/virtualMachines?api-version=" + VMS_API);
     }
 }

@@ -25,7 +25,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {ServerCommand.class, QuickstartCommand.class, GroupCommand.class, KeyVaultCommand.class,
                 AdCommand.class, RoleCommand.class, AdminCommand.class, AttestationCommand.class, FeatureCommand.class,
                 ProviderCommand.class, DiskCommand.class, SnapshotCommand.class,
-                DiskEncryptionSetCommand.class})
+                DiskEncryptionSetCommand.class, VmCommand.class, RestorePointCommand.class})
 public final class Coffre {
     static final String DATA_DIR_ENV = "COFFRE_DATA_DIR";
 

@@ -8,6 +8,7 @@ import io.coffre.cli.Arm.DiskKind;
 import io.coffre.json.Json;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,15 +20,16 @@ final class DiskCommand extends CliCommand {
     /** How long the access granted for one upload or download lasts. */
     static final long TRANSFER_ACCESS_SECONDS = 24 * 3600;
 
-    @Command(name = "create", description = "Create a disk: empty (--size-gb), a copy of a disk or snapshot "
-            + "(--source), or ready for an upload (--upload-size-bytes).")
+    @Command(name = "create", description = "Create a disk: empty (--size-gb), a copy of a disk or snapshot or "
+            + "restored from a disk restore point (--source), or ready for an upload (--upload-size-bytes).")
     int create(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
                @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
                @Option(names = {"-l", "--location"}, paramLabel = "LOCATION",
                        description = "Defaults to the resource group's location.") String location,
                @Option(names = "--size-gb", paramLabel = "GB") Long sizeGb,
                @Option(names = "--source", paramLabel = "NAME_OR_ID",
-                       description = "A snapshot or disk (name in the same group, or resource id).") String source,
+                       description = "A snapshot or disk (name in the same group, or resource id), or a disk "
+                               + "restore point (resource id).") String source,
                @Option(names = "--upload-size-bytes", paramLabel = "BYTES",
                        description = "Size of the image to upload, a multiple of 512.") Long uploadSizeBytes,
                @Option(names = "--disk-encryption-set", paramLabel = "NAME_OR_ID",
@@ -50,7 +52,10 @@ final class DiskCommand extends CliCommand {
         } else if (uploadSizeBytes != null) {
             creation.put("createOption", "Upload").put("uploadSizeBytes", uploadSizeBytes);
         } else {
-            creation.put("createOption", "Copy").put("sourceResourceId", sourceId(arm, group, source));
+            String sourceId = sourceId(arm, group, source);
+            // a disk restore point is restored from, a disk or snapshot copied
+            creation.put("createOption", sourceId.toLowerCase(Locale.ROOT).contains("/diskrestorepoints/")
+                    ? "Restore" : "Copy").put("sourceResourceId", sourceId);
         }
         if (diskEncryptionSet != null) {
             String desId = diskEncryptionSet.startsWith("/") ? diskEncryptionSet : arm.groupScope(group)

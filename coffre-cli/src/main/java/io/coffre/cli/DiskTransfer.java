@@ -99,6 +99,15 @@ final class DiskTransfer {
         }
     }
 
+    /** One range of a disk (at most {@value #CHUNK_BYTES} bytes), without progress. */
+    byte[] readRange(String accessUrl, long offset, int length) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(accessUrl))
+                .header("Range", "bytes=" + offset + "-" + (offset + length - 1)).GET().build();
+        HttpResponse<byte[]> response = await(http.sendData(request));
+        check(response, 206);
+        return response.body();
+    }
+
     private long diskSize(String accessUrl) {
         HttpResponse<byte[]> head = await(http.sendData(HttpRequest.newBuilder(URI.create(accessUrl))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build()));

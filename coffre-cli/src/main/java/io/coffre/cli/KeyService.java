@@ -40,6 +40,11 @@ final class KeyService {
         return http.get(url(key(name) + (version == null ? "" : "/" + encode(version))));
     }
 
+    /** Updates one version's attributes (e.g. {@code {"attributes":{"enabled":false}}}). */
+    JsonNode update(String name, String version, JsonNode parameters) {
+        return http.expect("PATCH", url(key(name) + "/" + encode(version)), parameters, 200);
+    }
+
     ArrayNode list() {
         return http.getAll(url("/keys"));
     }

@@ -25,8 +25,9 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 /**
- * The key-service walkthrough {@code coffre quickstart} runs against a fresh server, through the same client code
- * as the commands. Each step checks what it got back; later features add their steps to {@link #walkthrough}.
+ * The walkthrough {@code coffre quickstart} runs against a fresh server, through the same client code as the
+ * commands: the key service here, then the platform ({@link PlatformQuickstartSteps}), then the audit log. Each step
+ * checks what it got back; later features add their steps to {@link #walkthrough}.
  */
 final class QuickstartSteps {
     static final String GROUP = "rg-quickstart";
@@ -57,7 +58,7 @@ final class QuickstartSteps {
 
     static Walkthrough walkthrough(Session session) {
         QuickstartSteps s = new QuickstartSteps(session);
-        return new Walkthrough()
+        Walkthrough keyService = new Walkthrough()
                 .step("register the preview feature " + COMPUTE + "/" + CVM_RESTORE_POINTS, s::registerFeature)
                 .step("create resource group " + GROUP + " in " + LOCATION, s::createGroup)
                 .step("create premium key vault " + VAULT + " with purge protection", s::createVault)
@@ -75,8 +76,8 @@ final class QuickstartSteps {
                 .step("delete and purge " + KEY, s::deleteAndPurge)
                 .step("restore " + KEY + " from the backup", s::restore)
                 .step("get a SevSnpVm attestation token for a fresh RSA-2048 runtime key", s::attest)
-                .step("release " + KEY + " to the runtime key and open it locally", s::release)
-                .step("verify the audit log", s::verifyAudit);
+                .step("release " + KEY + " to the runtime key and open it locally", s::release);
+        return PlatformQuickstartSteps.addTo(keyService, session).step("verify the audit log", s::verifyAudit);
     }
 
     private KeyService hsm() {

@@ -16,6 +16,11 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
             description = "HTTPS port (default: ${DEFAULT-VALUE}; 0 picks a free one, written to server.json).")
     int port;
 
+    @Option(names = "--nbd-port", defaultValue = "" + ServerConfig.DEFAULT_NBD_PORT, paramLabel = "N",
+            description = "Loopback port of the NBD server exporting running VMs' disks (default: ${DEFAULT-VALUE}; 0 "
+                    + "picks a free one, written to server.json as nbdPort).")
+    int nbdPort;
+
     @Option(names = "--bind", defaultValue = "127.0.0.1", paramLabel = "HOST",
             description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String bind;
@@ -75,10 +80,13 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new UsageError("--port must be 0..65535, got " + port + ".");
         }
+        if (nbdPort < 0 || nbdPort > 65535) {
+            throw new UsageError("--nbd-port must be 0..65535, got " + nbdPort + ".");
+        }
         if (!SupportMatrix.NAMES.contains(matrix)) {
             throw new UsageError("--matrix is 'default' or 'extended', got '" + matrix + "'.");
         }
         return new ServerConfig(root().dataDir(), bind, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix);
+                matrix, nbdPort);
     }
 }

@@ -12,10 +12,16 @@ import java.util.regex.Pattern;
 
 /**
  * What {@code {dataDir}/server.json} says about the running server. {@code tenantId} and {@code subscriptionId}
- * are null when the server does not write them; {@link Session} then asks the server instead.
+ * are null when the server does not write them; {@link Session} then asks the server instead. {@code nbdPort} (the
+ * loopback NBD server of running VMs' disks) is null for servers that do not write it.
  */
-record ServerInfo(int port, String dnsSuffix, String bindHost, String tenantId, String subscriptionId) {
+record ServerInfo(int port, String dnsSuffix, String bindHost, String tenantId, String subscriptionId,
+                  Integer nbdPort) {
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    ServerInfo(int port, String dnsSuffix, String bindHost, String tenantId, String subscriptionId) {
+        this(port, dnsSuffix, bindHost, tenantId, subscriptionId, null);
+    }
 
     static ServerInfo read(Path dataDir) {
         Path file = dataDir.resolve(ServerInfoFile.FILE);
@@ -35,7 +41,8 @@ record ServerInfo(int port, String dnsSuffix, String bindHost, String tenantId, 
         }
         return new ServerInfo(json.path("port").asInt(), json.path("dnsSuffix").asText(),
                 json.path("bindHost").asText("127.0.0.1"), json.path("tenantId").asText(null),
-                json.path("subscriptionId").asText(null));
+                json.path("subscriptionId").asText(null),
+                json.path("nbdPort").canConvertToInt() ? json.path("nbdPort").asInt() : null);
     }
 
     static Path certificateFile(Path dataDir) {

@@ -58,13 +58,14 @@ class WalkthroughTest {
     }
 
     @Test
-    void theQuickstartWalksTheKeyServiceFlowInOrder() {
+    void theQuickstartWalksTheKeyServiceAndPlatformFlowsInOrder() {
         List<String> titles = QuickstartSteps.walkthrough(null).steps().stream().map(Walkthrough.Step::title).toList();
-        assertThat(titles).hasSize(18);
+        assertThat(titles).hasSize(30);
         assertThat(String.join("\n", titles)).containsSubsequence("RestorePointSupportForConfidentialVMV2",
                 "resource group", "premium key vault",
                 "managed HSM", "RSA-HSM 3072", "custom role", "Backup Management Service", "RSA-OAEP-256", "sign",
                 "rotate", "rotation policy", "back up", "delete and purge", "restore", "attestation token", "release",
-                "audit log");
+                "purge protection", "disk encryption set", "Encryption User", "Confidential VM Orchestrator", "confidential VM", "NBD",
+                "restore point", "overwrite", "rotate", "disable", "restore disks", "stop and start", "audit log");
     }
 }

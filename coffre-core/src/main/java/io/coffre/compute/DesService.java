@@ -20,13 +20,20 @@ import io.coffre.keyvault.KeyService.KeyFacts;
 import io.coffre.keyvault.KeyService.Store;
 import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import javax.crypto.SecretKey;
+import org.jdbi.v3.core.Handle;
 
 /** Disk Encryption Sets and where disks get their data keys (CMK through a DES, PMK through the platform key). */
 final class DesService implements DiskEncryptionSets, EncryptionKeys {
@@ -98,7 +105,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                 index.put(current.armId(), RESOURCE_TYPE, current.location(), d.tagsJson());
                 return null;
             });
-            String operation = rotations.start(current.desKey(), current.armId(), keyUrl.text());
+            String operation = rotations.start(current.desKey(), current.armId(), current.keyUrl(), keyUrl.text());
             return new PutResult(require(current.desKey()).render(), false, operation);
         }
         Principal managed = identity.createManagedIdentity(name);
@@ -185,6 +192,8 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                     .bind("des", des.desKey()).execute();
             h.createUpdate("DELETE FROM compute_wrapped_des_keys WHERE des_id = :des").bind("des", des.desKey())
                     .execute();
+            h.createUpdate("DELETE FROM compute_des_key_holders WHERE des_id = :des").bind("des", des.desKey())
+                    .execute();
             h.createUpdate("DELETE FROM compute_data_keys WHERE des_id = :des").bind("des", des.desKey()).execute();
             index.remove(des.armId());
             return null;
@@ -220,19 +229,16 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
 
     @Override
     public void copyWrappedKey(String desId, String ownerId) {
-        String des = key(desId);
-        metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_wrapped_des_keys (owner_id, des_id,"
-                        + " kek_key_id, wrapped) SELECT :owner, des_id, kek_key_id, wrapped"
-                        + " FROM compute_wrapped_des_keys"
-                        + " WHERE owner_id = :des AND des_id = :des AND NOT EXISTS (SELECT 1 FROM"
-                        + " compute_wrapped_des_keys WHERE owner_id = :owner AND des_id = :des)")
-                .bind("owner", ownerId).bind("des", des).execute());
+        metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_des_key_holders (owner_id, des_id)"
+                        + " SELECT :owner, :des WHERE NOT EXISTS (SELECT 1 FROM compute_des_key_holders"
+                        + " WHERE owner_id = :owner AND des_id = :des)")
+                .bind("owner", ownerId).bind("des", key(desId)).execute());
     }
 
     @Override
     public void dropWrappedKeys(String ownerId) {
-        metadata.inTransaction(h -> h.createUpdate("DELETE FROM compute_wrapped_des_keys WHERE owner_id = :owner"
-                + " AND owner_id <> des_id").bind("owner", ownerId).execute());
+        metadata.inTransaction(h -> h.createUpdate("DELETE FROM compute_des_key_holders WHERE owner_id = :owner")
+                .bind("owner", ownerId).execute());
     }
 
     @Override
@@ -291,19 +297,100 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
                 if (cached.isPresent()) {
                     return cached;
                 }
-                Optional<String> domain = hierarchy.dataKeyDomain(keyId);
-                if (domain.isEmpty()) {
-                    return Optional.empty();
+                // Several domains hold the key only when a disk was restored from a manifest into another DES
+                // of this Coffre while its source still exists: either wrapping yields the same key.
+                DiskKeyUnavailableException failure = null;
+                for (String domainId : hierarchy.dataKeyDomains(keyId)) {
+                    try {
+                        Optional<SecretKey> key = hierarchy.dataKey(keyId, domain(domainId));
+                        if (key.isPresent()) {
+                            return key;
+                        }
+                    } catch (DiskKeyUnavailableException e) {
+                        failure = failure != null ? failure : e;
+                    } catch (ArmException e) {
+                        failure = failure != null ? failure : new DiskKeyUnavailableException(keyId, e.getMessage());
+                    }
                 }
-                KeyHierarchy.Domain d;
-                try {
-                    d = domain(domain.get());
-                } catch (ArmException e) {
-                    throw new DiskKeyUnavailableException(keyId, e.getMessage());
+                if (failure != null) {
+                    throw failure;
                 }
-                return hierarchy.dataKey(keyId, d);
+                return Optional.empty();
             }
         };
+    }
+
+    // ---- exported keys (RestorePointExports) ----
+
+    /**
+     * The wrapped keys a set of blocks needs, grouped by domain, each with the domain's one stored wrapped DES key
+     * (snapshots and restore points hold a reference to it, see {@link #copyWrappedKey}).
+     */
+    List<RestorePointExports.KeyDomain> exportKeys(Collection<UUID> dataKeyIds, String ownerId) {
+        Map<String, List<RestorePointExports.DataKey>> byDomain = new TreeMap<>();
+        for (KeyHierarchy.WrappedDataKey key : hierarchy.wrappedDataKeys(dataKeyIds)) {
+            byDomain.computeIfAbsent(key.domainId(), d -> new ArrayList<>())
+                    .add(new RestorePointExports.DataKey(key.keyId(), key.wrapped()));
+        }
+        if (byDomain.values().stream().mapToInt(List::size).sum() != new HashSet<>(dataKeyIds).size()) {
+            throw new IllegalStateException("a data key of " + ownerId + " is missing from compute_data_keys");
+        }
+        List<RestorePointExports.KeyDomain> domains = new ArrayList<>();
+        byDomain.forEach((domainId, keys) -> {
+            KeyHierarchy.Wrapped desKey = hierarchy.ownCopy(domainId)
+                    .orElseThrow(() -> new IllegalStateException("the DES key of " + domainId + " is missing"));
+            domains.add(new RestorePointExports.KeyDomain(domainId, desKey.kekKeyId(), desKey.wrapped(), keys));
+        });
+        return domains;
+    }
+
+    /** Data keys rewrapped under a target's DES key, ready to store under {@code domainId}. */
+    record RewrappedKeys(String domainId, Map<UUID, byte[]> wrapped) {
+    }
+
+    /**
+     * Unwraps each source DES key with its KEK version as that DES's own identity (the platform for PMK), the data
+     * keys under it, and wraps them under the target's DES key, used as the target DES's identity. Stores nothing.
+     */
+    RewrappedKeys rewrap(Principal caller, List<RestorePointExports.KeyDomain> sources, Setting target) {
+        check(caller, target);
+        KeyHierarchy.Domain targetDomain = domainOf(target);
+        SecretKey targetKey = hierarchy.desKey(targetDomain);
+        Map<UUID, byte[]> rewrapped = new HashMap<>();
+        for (RestorePointExports.KeyDomain source : sources) {
+            KeyHierarchy.Domain sourceDomain;
+            try {
+                sourceDomain = domain(source.domainId());
+            } catch (ArmException e) {
+                throw ArmException.badRequest("SourceDiskEncryptionSetNotFound", "The manifest's keys are wrapped"
+                        + " under the disk encryption set " + source.domainId() + ", which no longer exists here:"
+                        + " only its identity may unwrap them. Restore it (same name, same key) first.");
+            }
+            SecretKey sourceKey = desAccess.asDes(() -> hierarchy.unwrapDesKey(sourceDomain.principal(),
+                    source.kekKeyUrl(), source.wrappedDesKey()), sourceDomain.principal(), source.kekKeyUrl());
+            for (RestorePointExports.DataKey key : source.dataKeys()) {
+                rewrapped.put(key.keyId(), KeyHierarchy.rewrapDataKey(key.keyId(), key.wrapped(), sourceKey,
+                        targetKey));
+            }
+        }
+        return new RewrappedKeys(targetDomain.id(), rewrapped);
+    }
+
+    /** Removes the data keys created for disks that are gone again (a restore that failed half-way). */
+    void forgetDataKeysOf(Collection<String> diskIds) {
+        metadata.inTransaction(h -> {
+            for (String diskId : diskIds) {
+                h.createUpdate("DELETE FROM compute_data_keys WHERE disk_id = :disk").bind("disk", diskId).execute();
+            }
+            return null;
+        });
+    }
+
+    /** Stores rewrapped keys for a restored disk, in the caller's transaction. */
+    void storeRewrapped(Handle h, RewrappedKeys keys, Collection<UUID> keyIds, String diskId) {
+        for (UUID keyId : keyIds) {
+            hierarchy.insertDataKey(h, keyId, keys.domainId(), diskId, keys.wrapped().get(keyId));
+        }
     }
 
     private KeyHierarchy.Domain domainOf(Setting setting) {
@@ -349,7 +436,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         for (DesRecord des : following) {
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_disk_encryption_sets SET key_url = :url"
                     + " WHERE des_key = :des").bind("url", event.keyId()).bind("des", des.desKey()).execute());
-            rotations.start(des.desKey(), des.armId(), event.keyId());
+            rotations.start(des.desKey(), des.armId(), des.keyUrl(), event.keyId());
         }
     }
 
@@ -477,6 +564,12 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     private List<String> associated(String desKey) {
         return metadata.withHandle(h -> h.createQuery("SELECT resource_id FROM compute_des_associations"
                 + " WHERE des_id = :des ORDER BY resource_key").bind("des", desKey).mapTo(String.class).list());
+    }
+
+    @Override
+    public Optional<ActiveKey> activeKey(String desId) {
+        return find(key(desId)).map(des -> new ActiveKey(des.armId(), des.encryptionType(), des.keyUrl(), des.location(),
+                des.principalId()));
     }
 
     private Optional<DesRecord> find(String desKey) {

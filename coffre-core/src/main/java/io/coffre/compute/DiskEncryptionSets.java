@@ -59,13 +59,13 @@ public interface DiskEncryptionSets extends AutoCloseable {
     void dissociate(String desId, String resourceId);
 
     /**
-     * Stores a copy of the DES's wrapped key for {@code ownerId} (a snapshot, restore point or recovery point), so
-     * the owner stays readable on its own; rotation rewrites it with the DES's own copy. No-op before the DES key
-     * exists (the DES was never used).
+     * Records that {@code ownerId} (a snapshot, restore point or recovery point) keeps the DES key (idempotent): it
+     * references the DES's one stored wrapped key, which a rotation rewrites, so the owner reads under the new KEK
+     * version afterwards with no per-owner work.
      */
     void copyWrappedKey(String desId, String ownerId);
 
-    /** Removes the copies {@code ownerId} holds. */
+    /** Forgets the DES keys {@code ownerId} keeps. */
     void dropWrappedKeys(String ownerId);
 
     /** A published rotation: every copy of the DES key is now wrapped by {@code newKeyUrl}. */
@@ -87,6 +87,18 @@ public interface DiskEncryptionSets extends AutoCloseable {
 
     /** A consumer's late acknowledgement; completes the rotation when it was the last one missing. Idempotent. */
     void acknowledge(String eventId, String consumerName);
+
+    /**
+     * A DES's type and the versioned key id it uses now, read without a caller: the platform releases this key to a
+     * confidential VM at create and start.
+     *
+     * @param principalId the DES's managed identity (which may read the key to use it)
+     */
+    record ActiveKey(String desId, String encryptionType, String keyUrl, String location, String principalId) {
+    }
+
+    /** @return empty when there is no such DES */
+    java.util.Optional<ActiveKey> activeKey(String desId);
 
     /** The disks' view of the same service: data keys under a DES or the platform key of a region. */
     EncryptionKeys encryptionKeys();

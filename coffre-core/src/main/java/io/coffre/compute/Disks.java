@@ -10,6 +10,7 @@ import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Microsoft.Compute disks and snapshots: ARM resources over the {@link DiskStore}, plus the direct upload / export
@@ -73,6 +74,34 @@ public interface Disks {
 
     /** {@code endGetAccess}: the token stops working; an uploaded disk becomes Unattached. */
     void revokeAccess(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name);
+
+    /**
+     * What the virtual-machine layer needs to know about a disk; read without a caller (the VM layer authorised its
+     * own caller).
+     *
+     * @param managedBy the ARM id of the VM the disk is attached to, or null
+     */
+    record DiskFacts(String resourceId, String storeId, String location, String diskState,
+                     EncryptionKeys.Setting encryption, String securityType, String managedBy) {
+    }
+
+    /** Facts of a disk (not a snapshot), or empty when there is none. */
+    Optional<DiskFacts> facts(String diskResourceId);
+
+    /**
+     * Attaches a disk to a VM (diskState {@code Attached}, {@code managedBy} = the VM) or, with a null VM, detaches
+     * it ({@code Unattached}). Attaching the disk to the VM it is attached to already is a no-op.
+     *
+     * @throws io.coffre.arm.ArmException 404 {@code NotFound} for an unknown disk, 409 {@code OperationNotAllowed} when
+     *                                    attaching a disk that is not Unattached
+     */
+    void setManagedBy(String diskResourceId, String vmResourceIdOrNull);
+
+    /**
+     * Registers a listener told the ARM id of every disk (not snapshot) deleted, inside the delete's transaction:
+     * the VM layer drops the guest state an OS disk owned.
+     */
+    void onDiskDeleted(java.util.function.Consumer<String> listener);
 
     /** The size in bytes of the disk the token grants (read or write) access to. */
     long dataSize(String dataId, String token);

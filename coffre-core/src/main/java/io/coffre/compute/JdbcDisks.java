@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 
@@ -54,9 +55,10 @@ final class JdbcDisks implements Disks {
     private static final String READ = "Read";
     private static final String WRITE = "Write";
 
+    /** @param newGuestState a VMGS restored with the disk, to hand to the VM layer once the disk exists; else null */
     private record Row(String resourceId, Kind kind, String storeId, String location, String diskState,
                        String encryptionType, String desId, ObjectNode document, String accessLevel,
-                       byte[] accessSha256, Long accessExpires, String exportStoreId) {
+                       byte[] accessSha256, Long accessExpires, String exportStoreId, String newGuestState) {
         EncryptionKeys.Setting encryption() {
             return new EncryptionKeys.Setting(encryptionType, desId, location);
         }
@@ -75,6 +77,8 @@ final class JdbcDisks implements Disks {
     private final AccessControl access;
     private final CoffreClock clock;
     private final SecureRandom random = new SecureRandom();
+    private final List<java.util.function.Consumer<String>> deleteListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     JdbcDisks(MetadataStore metadata, DiskStore store, DiskEncryptionSets encryptionSets, ResourceIndex index,
               AccessControl access, CoffreClock clock) {
@@ -129,13 +133,23 @@ final class JdbcDisks implements Disks {
             });
         } catch (StoreConflictException e) {
             // a concurrent PUT created it first: this one updates it, as it would have had it come second
-            store.delete(row.storeId());
+            discard(row);
             return new Put(update(find(id.toString()).orElseThrow(() -> e), body), false);
         } catch (RuntimeException e) {
-            store.delete(row.storeId());
+            discard(row);
             throw e;
         }
+        if (row.newGuestState() != null) {
+            guestStates.accept(row.resourceId(), row.newGuestState());
+        }
         return new Put(render(row), true);
+    }
+
+    private void discard(Row row) {
+        store.delete(row.storeId());
+        if (row.newGuestState() != null) {
+            store.delete(row.newGuestState());
+        }
     }
 
     private Row disk(Principal caller, ResourceId id, String location, String option, JsonNode creation,
@@ -148,6 +162,7 @@ final class JdbcDisks implements Disks {
         String state = UNATTACHED;
         long size;
         DiskSource source;
+        String guestState = null;
         switch (option) {
             case "Empty" -> {
                 size = sizeGb(properties, true) * GIB;
@@ -159,16 +174,23 @@ final class JdbcDisks implements Disks {
                 state = READY_TO_UPLOAD;
             }
             case "Copy", "Restore" -> {
-                Row from = source(caller, creation, option.equals("Restore"));
+                Optional<RestoreSource> restorePoint = option.equals("Restore") ? restoreSource(caller, creation)
+                        : Optional.empty();
+                String fromStore = restorePoint.map(RestoreSource::storeId)
+                        .orElseGet(() -> source(caller, creation, option.equals("Restore")).storeId());
                 long asked = sizeGb(properties, false) * GIB;
-                size = Math.max(asked, store.info(from.storeId()).sizeBytes());
-                source = DiskSource.copyOf(from.storeId());
+                size = Math.max(asked, store.info(fromStore).sizeBytes());
+                source = DiskSource.copyOf(fromStore);
+                guestState = restorePoint.map(RestoreSource::vmgsStoreId).orElse(null);
             }
             default -> throw unsupportedOption(option, "Empty, Copy, Restore or Upload");
         }
         String storeId = store.create(size, source, encryption.ring(setting));
+        String guestStateCopy = guestState == null ? null
+                : store.create(store.info(guestState).sizeBytes(), DiskSource.copyOf(guestState),
+                encryption.ring(setting));
         return new Row(id.toString(), Kind.DISK, storeId, location, state, setting.type(),
-                setting.diskEncryptionSetId(), document, null, null, null, null);
+                setting.diskEncryptionSetId(), document, null, null, null, null, guestStateCopy);
     }
 
     /** A snapshot freezes a disk's map and keeps the disk's encryption: its blocks stay under the disk's keys. */
@@ -192,7 +214,7 @@ final class JdbcDisks implements Disks {
         ((ObjectNode) document.path("properties")).put("incremental", properties.path("incremental").asBoolean(false));
         String storeId = store.snapshot(from.storeId());
         return new Row(id.toString(), Kind.SNAPSHOT, storeId, location, UNATTACHED, from.encryptionType(),
-                from.desId(), document, null, null, null, null);
+                from.desId(), document, null, null, null, null, null);
     }
 
     private Row source(Principal caller, JsonNode creation, boolean snapshotOnly) {
@@ -206,14 +228,100 @@ final class JdbcDisks implements Disks {
                 "The source resource " + sourceId + " was not found."));
         access.require(caller, from.resourceId(), from.kind().resourceType() + "/read", false);
         if (snapshotOnly && from.kind() != Kind.SNAPSHOT) {
-            throw ArmException.badRequest("InvalidParameter", "createOption Restore takes a snapshot as "
-                    + "sourceResourceId; to copy a disk use createOption Copy.");
+            throw ArmException.badRequest("InvalidParameter", "createOption Restore takes a snapshot or a disk"
+                    + " restore point as sourceResourceId; to copy a disk use createOption Copy.");
         }
         if (from.diskState().equals(READY_TO_UPLOAD) || from.diskState().equals(ACTIVE_UPLOAD)) {
             throw ArmException.conflict("OperationNotAllowed", "The source disk " + from.resourceId() + " is in state "
                     + from.diskState() + "; finish its upload with endGetAccess before copying it.");
         }
         return from;
+    }
+
+    // ---- restore points as sources (set by RestorePoints.open) ----
+
+    /** A disk restore point as the source of createOption Restore. */
+    record RestoreSource(String resourceId, String storeId, String vmgsStoreId) {
+    }
+
+    interface RestoreSources {
+        /** The disk restore point {@code id} names (the caller may read it), or empty when {@code id} is no DRP id. */
+        Optional<RestoreSource> find(Principal caller, ResourceId id);
+    }
+
+    interface DataGrants {
+        /** The store id a valid read token for {@code dataId} reads, or empty when the grant is not theirs. */
+        Optional<String> readableStore(String dataId, String token);
+    }
+
+    private volatile RestoreSources restoreSources = (caller, id) -> Optional.empty();
+    private volatile DataGrants dataGrants = (dataId, token) -> Optional.empty();
+    private volatile BiConsumer<String, String> guestStates = (disk, vmgs) -> {
+        throw new IllegalStateException("no virtual-machine layer to take the guest state of " + disk);
+    };
+
+    void useRestorePoints(RestoreSources sources, DataGrants grants, BiConsumer<String, String> guestStateSetter) {
+        this.restoreSources = sources;
+        this.dataGrants = grants;
+        this.guestStates = guestStateSetter;
+    }
+
+    private Optional<RestoreSource> restoreSource(Principal caller, JsonNode creation) {
+        String sourceId = creation.path("sourceResourceId").asText("");
+        return sourceId.isEmpty() ? Optional.empty() : restoreSources.find(caller, ResourceId.parse(sourceId));
+    }
+
+    // ---- for RestorePointExports ----
+
+    /** A snapshot as an export source: one disk, its role from its OS type. */
+    Optional<ManifestExchange.Source> exportSource(Principal caller, ResourceId id) {
+        if (!id.type().equalsIgnoreCase(Kind.SNAPSHOT.resourceType())) {
+            return Optional.empty();
+        }
+        Row row = find(id.toString()).orElseThrow(() -> notFound(Kind.SNAPSHOT, id));
+        access.require(caller, row.resourceId(), Kind.SNAPSHOT.resourceType() + "/read", false);
+        boolean os = row.document().path("properties").hasNonNull("osType");
+        return Optional.of(new ManifestExchange.Source(row.resourceId(), row.location(), row.resourceId(),
+                List.of(new ManifestExchange.SourceDisk(row.resourceId(), os ? RestorePointExports.ROLE_OS
+                        : RestorePointExports.ROLE_DATA, null, row.storeId()))));
+    }
+
+    /** Checks a restored disk may be created under this name: the caller may write it and it does not exist yet. */
+    ResourceId newRestoredDisk(Principal caller, String subscriptionId, String resourceGroup, String name) {
+        ResourceId id = resourceId(Kind.DISK, subscriptionId, resourceGroup, name);
+        access.require(caller, id.toString(), Kind.DISK.resourceType() + "/write", false);
+        if (find(id.toString()).isPresent()) {
+            throw ArmException.conflict("DiskAlreadyExists", "The disk " + id + " already exists; restore into new"
+                    + " disk names, or delete it first.");
+        }
+        return id;
+    }
+
+    /** Records a disk whose blocks were imported into {@code storeId}, in the caller's transaction. */
+    void insertRestored(Handle h, ResourceId id, String storeId, EncryptionKeys.Setting setting, String sourceId) {
+        ObjectNode document = Json.object();
+        ObjectNode properties = document.putObject("properties");
+        ObjectNode creation = properties.putObject("creationData").put("createOption", "Restore");
+        if (sourceId != null) {
+            creation.put("sourceResourceId", sourceId);
+        }
+        if (setting.type().equals(CONFIDENTIAL_DES_TYPE)) {
+            properties.putObject("securityProfile").put("securityType", CONFIDENTIAL_CMK)
+                    .put("secureVMDiskEncryptionSetId", setting.diskEncryptionSetId());
+        } else {
+            properties.set("encryption", render(setting));
+        }
+        Row row = new Row(id.toString(), Kind.DISK, storeId, setting.region(), UNATTACHED, setting.type(),
+                setting.diskEncryptionSetId(), document, null, null, null, null, null);
+        insert(h, row, id.subscriptionId(), id.resourceGroup());
+        index.put(id.toString(), Kind.DISK.resourceType(), row.location(), null);
+        if (row.desId() != null) {
+            encryptionSets.associate(row.desId(), row.resourceId());
+        }
+    }
+
+    ObjectNode render(ResourceId id) {
+        return render(find(id.toString()).orElseThrow(() -> notFound(Kind.DISK, id)));
     }
 
     private ObjectNode update(Row row, JsonNode body) {
@@ -282,8 +390,16 @@ final class JdbcDisks implements Disks {
                 encryptionSets.dropWrappedKeys(row.resourceId());
             }
             store.delete(row.storeId());
+            if (kind == Kind.DISK) {
+                deleteListeners.forEach(listener -> listener.accept(row.resourceId()));
+            }
             return true;
         });
+    }
+
+    @Override
+    public void onDiskDeleted(java.util.function.Consumer<String> listener) {
+        deleteListeners.add(listener);
     }
 
     @Override
@@ -377,8 +493,43 @@ final class JdbcDisks implements Disks {
     }
 
     @Override
+    public Optional<DiskFacts> facts(String diskResourceId) {
+        return find(diskResourceId).filter(r -> r.kind() == Kind.DISK).map(r -> new DiskFacts(r.resourceId(),
+                r.storeId(), r.location(), r.diskState(), r.encryption(),
+                r.document().path("properties").path("securityProfile").path("securityType").asText(null),
+                r.document().path("managedBy").asText(null)));
+    }
+
+    @Override
+    public void setManagedBy(String diskResourceId, String vmResourceIdOrNull) {
+        metadata.inTransaction(h -> {
+            Row row = lock(h, diskResourceId).filter(r -> r.kind() == Kind.DISK).orElseThrow(() ->
+                    ArmException.notFound("NotFound", "The disk " + diskResourceId + " was not found."));
+            String current = row.document().path("managedBy").asText(null);
+            if (vmResourceIdOrNull != null && vmResourceIdOrNull.equalsIgnoreCase(current)) {
+                return null;
+            }
+            if (vmResourceIdOrNull != null && !row.diskState().equals(UNATTACHED)) {
+                throw ArmException.conflict("OperationNotAllowed", "The disk " + row.resourceId() + " is "
+                        + row.diskState() + (current == null ? "" : " (managed by " + current + ")") + "; only an "
+                        + "Unattached disk can be attached to a virtual machine. Detach it or end its access first.");
+            }
+            ObjectNode document = row.document().deepCopy();
+            if (vmResourceIdOrNull == null) {
+                document.remove("managedBy");
+            } else {
+                document.put("managedBy", vmResourceIdOrNull);
+            }
+            h.createUpdate("UPDATE compute_disks SET disk_state = :st, document = :d WHERE id_lower = :id")
+                    .bind("st", vmResourceIdOrNull == null ? UNATTACHED : ATTACHED).bind("d", Json.write(document))
+                    .bind("id", key(row.resourceId())).execute();
+            return null;
+        });
+    }
+
+    @Override
     public long dataSize(String dataId, String token) {
-        return store.info(authorized(dataId, token, false).storeId()).sizeBytes();
+        return store.info(readableStoreId(dataId, token)).sizeBytes();
     }
 
     @Override
@@ -408,14 +559,14 @@ final class JdbcDisks implements Disks {
 
     @Override
     public void readData(String dataId, String token, long offset, long length, OutputStream out) {
-        Row row = authorized(dataId, token, false);
-        long size = store.info(row.dataStoreId()).sizeBytes();
+        String readable = readableStoreId(dataId, token);
+        long size = store.info(readable).sizeBytes();
         if (offset < 0 || length <= 0 || offset + length > size) {
             throw new ArmException(416, "InvalidRange", "The range " + offset + "-" + (offset + length - 1)
                     + " is not within the disk's " + size + " bytes.");
         }
         byte[] buffer = new byte[(int) Math.min(length, MAX_PAGE_WRITE_BYTES)];
-        try (BlockDevice device = store.open(row.dataStoreId())) {
+        try (BlockDevice device = store.open(readable)) {
             for (long done = 0; done < length; ) {
                 int n = (int) Math.min(buffer.length, length - done);
                 device.read(offset + done, buffer, 0, n);
@@ -425,6 +576,12 @@ final class JdbcDisks implements Disks {
         } catch (IOException e) {
             throw new UncheckedIOException("the client stopped reading", e);
         }
+    }
+
+    /** What a read token reads: a disk's or snapshot's grant, else a disk restore point's. */
+    private String readableStoreId(String dataId, String token) {
+        Optional<String> restorePoint = token == null ? Optional.empty() : dataGrants.readableStore(dataId, token);
+        return restorePoint.orElseGet(() -> authorized(dataId, token, false).dataStoreId());
     }
 
     /** Page ranges: 512-byte aligned start and length, inside the disk. */
@@ -572,7 +729,7 @@ final class JdbcDisks implements Disks {
         out.put("name", id.name());
         out.put("type", row.kind().resourceType());
         out.put("location", row.location());
-        copyIfPresent(row.document(), out, "tags", "sku", "zones", "extendedLocation");
+        copyIfPresent(row.document(), out, "tags", "sku", "zones", "extendedLocation", "managedBy");
         ObjectNode properties = row.document().path("properties").deepCopy();
         long size = store.info(row.storeId()).sizeBytes();
         properties.put("diskSizeGB", sizeGb(size));
@@ -627,7 +784,7 @@ final class JdbcDisks implements Disks {
                 rs.getString("location"), rs.getString("disk_state"), rs.getString("encryption_type"),
                 rs.getString("des_id"), (ObjectNode) Json.parse(rs.getString("document")),
                 rs.getString("access_level"), rs.getBytes("access_sha256"), accessExpires,
-                rs.getString("export_store_id"));
+                rs.getString("export_store_id"), null);
     }
 
     private static String key(String resourceId) {

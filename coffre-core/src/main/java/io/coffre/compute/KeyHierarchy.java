@@ -12,7 +12,10 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,6 +23,7 @@ import java.util.concurrent.ConcurrentMap;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
+import org.jdbi.v3.core.Handle;
 
 /**
  * The key hierarchy below a KEK version (DESIGN.md §6): one AES-256 DES key per domain (a DES, or the platform key
@@ -150,10 +154,65 @@ final class KeyHierarchy {
         return id;
     }
 
-    /** The domain id a data key belongs to, if Coffre holds it. */
-    Optional<String> dataKeyDomain(UUID keyId) {
-        return metadata.withHandle(h -> h.createQuery("SELECT des_id FROM compute_data_keys WHERE key_id = :id")
-                .bind("id", keyId.toString()).mapTo(String.class).findOne());
+    /**
+     * The domains holding a wrapping of a data key, oldest first: usually one; a disk restored from a manifest into
+     * another DES adds the target's wrapping of the same key id (its blocks name the id, so it cannot change).
+     */
+    List<String> dataKeyDomains(UUID keyId) {
+        return metadata.withHandle(h -> h.createQuery("SELECT des_id FROM compute_data_keys WHERE key_id = :id"
+                + " ORDER BY created_at, des_id").bind("id", keyId.toString()).mapTo(String.class).list());
+    }
+
+    /** A data key as stored: wrapped with AES-KW by the DES key of {@code domainId}. */
+    record WrappedDataKey(UUID keyId, String domainId, byte[] wrapped) {
+    }
+
+    /** One stored wrapping of each of the keys (the oldest where there are several); unknown ids are left out. */
+    List<WrappedDataKey> wrappedDataKeys(Collection<UUID> keyIds) {
+        List<WrappedDataKey> found = new ArrayList<>();
+        for (UUID keyId : keyIds) {
+            metadata.withHandle(h -> h.createQuery("SELECT des_id, wrapped FROM compute_data_keys WHERE key_id = :id"
+                            + " ORDER BY created_at, des_id").bind("id", keyId.toString())
+                    .map((rs, ctx) -> new WrappedDataKey(keyId, rs.getString(1), rs.getBytes(2))).findFirst())
+                    .ifPresent(found::add);
+        }
+        return found;
+    }
+
+    /** A DES key from a wrapped copy (e.g. a recovery point's), unwrapped by its KEK version as {@code principal}. */
+    SecretKey unwrapDesKey(Principal principal, String kekUrl, byte[] wrapped) {
+        byte[] raw = unwrapWithKek(principal, kekUrl, wrapped);
+        try {
+            return aes(raw);
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+        }
+    }
+
+    /** Unwraps a data key under one DES key and wraps it under another; the plaintext exists only in between. */
+    static byte[] rewrapDataKey(UUID keyId, byte[] wrapped, SecretKey from, SecretKey to) {
+        try {
+            Cipher kw = Cipher.getInstance(AES_KW);
+            kw.init(Cipher.UNWRAP_MODE, from);
+            SecretKey dataKey = (SecretKey) kw.unwrap(wrapped, "AES", Cipher.SECRET_KEY);
+            kw.init(Cipher.WRAP_MODE, to);
+            return kw.wrap(dataKey);
+        } catch (java.security.InvalidKeyException e) {
+            throw ArmException.badRequest("InvalidWrappedKey", "The data key " + keyId + " does not unwrap under the"
+                    + " DES key it names: the manifest's wrapped keys do not belong together. Use the keys exported"
+                    + " with the same recovery point.");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES key wrap is unavailable", e);
+        }
+    }
+
+    /** Stores a wrapping of a data key under a domain, unless the domain already holds one. */
+    void insertDataKey(Handle h, UUID keyId, String domainId, String diskId, byte[] wrapped) {
+        h.createUpdate("INSERT INTO compute_data_keys (key_id, des_id, disk_id, wrapped, created_at)"
+                        + " SELECT :id, :des, :disk, :wrapped, :now WHERE NOT EXISTS (SELECT 1 FROM compute_data_keys"
+                        + " WHERE key_id = :id AND des_id = :des)")
+                .bind("id", keyId.toString()).bind("des", domainId).bind("disk", diskId).bind("wrapped", wrapped)
+                .bind("now", clock.now().getEpochSecond()).execute();
     }
 
     Optional<SecretKey> dataKey(UUID keyId, Domain domain) {
@@ -167,8 +226,8 @@ final class KeyHierarchy {
             return Optional.of(cached.key());
         }
         Optional<byte[]> wrapped = metadata.withHandle(h -> h.createQuery(
-                        "SELECT wrapped FROM compute_data_keys WHERE key_id = :id")
-                .bind("id", keyId.toString()).mapTo(byte[].class).findOne());
+                        "SELECT wrapped FROM compute_data_keys WHERE key_id = :id AND des_id = :des")
+                .bind("id", keyId.toString()).bind("des", domain.id()).mapTo(byte[].class).findOne());
         if (wrapped.isEmpty()) {
             return Optional.empty();
         }

@@ -10,14 +10,14 @@ import java.util.Locale;
  * A versioned key id of this Coffre's key service:
  * {@code https://{store}.vault|managedhsm.{suffix}/keys/{name}/{version}}.
  */
-record KeyUrl(Store store, String name, String version, String text) {
+public record KeyUrl(Store store, String name, String version, String text) {
 
     /** The versionless id, lower-case: what new versions of the same key share. */
     String base() {
         return text.substring(0, text.lastIndexOf('/')).toLowerCase(Locale.ROOT);
     }
 
-    static KeyUrl parse(String text, Endpoints endpoints) {
+    public static KeyUrl parse(String text, Endpoints endpoints) {
         if (text == null || text.isBlank()) {
             throw invalid(text, "it is missing");
         }

@@ -7,6 +7,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.function.Function;
+import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -18,13 +20,19 @@ final class JdbcMetadataStore implements MetadataStore {
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
     private final String closeStatement;
+    private final AutoCloseable maintenance;
 
     JdbcMetadataStore(String url, String user, String password, int poolSize) {
-        this(url, user, password, poolSize, null);
+        this(url, user, password, poolSize, null, null);
     }
 
-    /** @param closeStatement run once before the pool closes, or null (H2 in-memory: drop the database) */
-    JdbcMetadataStore(String url, String user, String password, int poolSize, String closeStatement) {
+    /**
+     * @param closeStatement run once before the pool closes, or null (H2 in-memory: drop the database)
+     * @param maintenance    started on the migrated database and stopped before it closes, or null (H2 file:
+     *                       {@link H2Housekeeper})
+     */
+    JdbcMetadataStore(String url, String user, String password, int poolSize, String closeStatement,
+                      Function<DataSource, AutoCloseable> maintenance) {
         this.closeStatement = closeStatement;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
@@ -35,6 +43,7 @@ final class JdbcMetadataStore implements MetadataStore {
         this.dataSource = new HikariDataSource(config);
         try {
             Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+            this.maintenance = maintenance == null ? null : maintenance.apply(dataSource);
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
@@ -64,6 +73,13 @@ final class JdbcMetadataStore implements MetadataStore {
     public void close() {
         if (dataSource.isClosed()) {
             return;
+        }
+        if (maintenance != null) {
+            try {
+                maintenance.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot stop the metadata store's maintenance: " + e.getMessage(), e);
+            }
         }
         dataSource.close();
         if (closeStatement == null) {

@@ -17,18 +17,19 @@ public final class MetadataStores {
     /**
      * The embedded default: an H2 file database under {@code dir}, in PostgreSQL compatibility mode. WRITE_DELAY=0
      * writes each commit to the file before the commit returns: by default H2 writes them up to a second later, so a
-     * killed process lost commits it had acknowledged (and blob deletes that followed them were not undone).
+     * killed process lost commits it had acknowledged (and blob deletes that followed them were not undone). It also
+     * stops H2's background compaction, which {@link H2Housekeeper} takes over.
      */
     public static MetadataStore h2(Path dir) {
         String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("coffre") + H2_OPTIONS + ";WRITE_DELAY=0";
-        return new JdbcMetadataStore(url, "sa", "", 8);
+        return new JdbcMetadataStore(url, "sa", "", 8, null, H2Housekeeper::start);
     }
 
     /** An H2 database held in memory until {@link MetadataStore#close} drops it (tests); names must be unique. */
     public static MetadataStore h2InMemory(String name) {
         // DB_CLOSE_DELAY keeps it alive while the pool recycles connections; SHUTDOWN on close frees it
         String url = "jdbc:h2:mem:" + name + H2_OPTIONS + ";DB_CLOSE_DELAY=-1";
-        return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN");
+        return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN", null);
     }
 
     /** Any JDBC URL the driver set understands (PostgreSQL for scale-out). */

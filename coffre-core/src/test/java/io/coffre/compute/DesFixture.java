@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.CoffreCore;
 import io.coffre.TestCores;
 import io.coffre.arm.ArmException;
+import io.coffre.catalog.SupportMatrix;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService;
@@ -33,8 +34,12 @@ final class DesFixture implements AutoCloseable {
     final String subscription;
 
     DesFixture(Path dir) {
+        this(dir, SupportMatrix.load("default"));
+    }
+
+    DesFixture(Path dir, SupportMatrix matrix) {
         this.dir = dir;
-        core = TestCores.open(dir);
+        core = CoffreCore.open(dir, null, TestCores.ENDPOINTS, new ManualClock(), matrix);
         keys = core.keyService();
         sets = core.diskEncryptionSets();
         clock = (ManualClock) core.clock();

@@ -154,9 +154,13 @@ class DesRotationTest {
         // The audit log lists newest first: the rotation's entries are the first ones.
         assertThat(after.subList(0, after.size() - before)).extracting(AuditLog.Entry::operation)
                 .containsExactly("KeyWrap", "KeyUnwrap");
-        int copies = f.core.metadata().withHandle(h -> h.createQuery("SELECT count(*) FROM compute_wrapped_des_keys"
-                + " WHERE kek_key_id = :v2").bind("v2", v2).mapTo(Integer.class).one());
-        assertThat(copies).isEqualTo(1001);
+        // Every holder references the one stored wrapped DES key, now under v2; nothing still names v1.
+        int holdersUnderV2 = f.core.metadata().withHandle(h -> h.createQuery("SELECT count(*) FROM"
+                        + " compute_des_key_holders c JOIN compute_wrapped_des_keys k ON k.owner_id = c.des_id"
+                        + " AND k.des_id = c.des_id WHERE k.kek_key_id = :v2").bind("v2", v2)
+                .mapTo(Integer.class).one());
+        assertThat(holdersUnderV2).isEqualTo(1000);
+        assertThat(kekOfCopies()).isEqualTo(v2);
         disable(v1);
         f.close();
         f = new DesFixture(dir);
@@ -165,6 +169,39 @@ class DesRotationTest {
             assertThat(reopened.key(id)).isPresent();
         }
         assertThat(reopened.key(ids.get(0)).orElseThrow().getEncoded()).isEqualTo(first);
+    }
+
+    @Test
+    void aDesNeverUsedTakesANewKeyAtOnceAndItsFirstUseWrapsUnderIt() throws Exception {
+        principalId = f.putDes("des1", CMK, v1, false).resource().path("identity").path("principalId").asText();
+        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
+        var created = f.sets.get(f.admin, f.subscription, "rg", "des1").path("properties");
+        assertThat(created.has("lastKeyRotationTimestamp")).isFalse();
+        f.clock.advance(Duration.ofHours(1));
+        String v2 = newVersion();
+        java.time.Instant start = f.clock.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        // Nothing is wrapped yet, so there is nothing to rewrap: the key change is complete at once.
+        assertThat(f.putDes("des1", CMK, v2, false).rotationOperationId()).isNull();
+        var changed = f.sets.get(f.admin, f.subscription, "rg", "des1").path("properties");
+        String changedAt = changed.path("lastKeyRotationTimestamp").asText();
+        assertThat(java.time.Instant.parse(changedAt)).isBetween(start, f.clock.now());
+        assertThat(changed.path("previousKeys")).isEmpty();
+        assertThat(changed.path("activeKey").path("keyUrl").asText()).isEqualTo(v2);
+        // The same PUT again changes no key: the timestamp stays.
+        f.clock.advance(Duration.ofHours(1));
+        assertThat(f.putDes("des1", CMK, v2, false).rotationOperationId()).isNull();
+        assertThat(f.sets.get(f.admin, f.subscription, "rg", "des1").path("properties")
+                .path("lastKeyRotationTimestamp").asText()).isEqualTo(changedAt);
+        disable(v1);
+        UUID id = ring().newKey("disk1");
+        byte[] key = ring().key(id).orElseThrow().getEncoded();
+        assertThat(kekOfCopies()).isEqualTo(v2);
+        assertThat(kekOperations()).extracting(AuditLog.Entry::operation, AuditLog.Entry::keyVersion)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("KeyWrap",
+                        v2.substring(v2.lastIndexOf('/') + 1)));
+        f.close();
+        f = new DesFixture(dir);
+        assertThat(ring().key(id).orElseThrow().getEncoded()).isEqualTo(key);
     }
 
     @Test

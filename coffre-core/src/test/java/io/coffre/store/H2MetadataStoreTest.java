@@ -33,6 +33,31 @@ class H2MetadataStoreTest {
     }
 
     @Nested
+    class FileHousekeeping {
+        @TempDir
+        Path dir;
+
+        @Test
+        void compactsWhileOpenAndStopsWithTheStore() throws InterruptedException {
+            long before = housekeepers();
+            MetadataStore store = MetadataStores.h2(dir);
+            assertThat(housekeepers()).isEqualTo(before + 1);
+            store.close();
+            // the executor reports termination just before its thread ends
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (housekeepers() > before && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(housekeepers()).isEqualTo(before);
+        }
+
+        private long housekeepers() {
+            return Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.isAlive() && t.getName().equals("coffre-h2-housekeeper")).count();
+        }
+    }
+
+    @Nested
     class InMemory extends MetadataStoreContract {
         private final String name = "contract-" + UUID.randomUUID();
 

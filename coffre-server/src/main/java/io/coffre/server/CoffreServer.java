@@ -10,6 +10,9 @@ import io.coffre.time.ManualClock;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
+import io.coffre.compute.nbd.NbdServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -56,7 +59,9 @@ public final class CoffreServer implements AutoCloseable {
                 new ManagedHsmRbacRoutes(core.keyService()),
                 new KeyVaultArmRoutes(core.keyService(), core.asyncOperations()),
                 new DiskEncryptionSetRoutes(core.diskEncryptionSets(), core.asyncOperations()),
-                new DiskRoutes(core.disks(), core.asyncOperations()), new DiskDataRoutes(core.disks()));
+                new DiskRoutes(core.disks(), core.asyncOperations()), new DiskDataRoutes(core.disks()),
+                new VirtualMachineRoutes(core.virtualMachines(), core.asyncOperations()),
+                new RestorePointRoutes(core.restorePoints(), core.asyncOperations()));
     }
 
     /** With other route modules: lets route tests put a recording service behind the real HTTPS stack. */
@@ -99,9 +104,12 @@ public final class CoffreServer implements AutoCloseable {
                         ctx.method() + " is not supported on " + ctx.path() + ".")));
                 modules.forEach(m -> m.register(cfg.routes));
             });
+            // NBD has no authentication: loopback only, whatever the HTTPS bind address
+            NbdServer nbd = core.virtualMachines().serveNbd(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    config.nbdPort()));
             app.start();
             try {
-                ServerInfoFile.write(effective, core.identity());
+                ServerInfoFile.write(effective, core.identity(), nbd.port());
             } catch (RuntimeException e) {
                 app.stop();
                 throw e;

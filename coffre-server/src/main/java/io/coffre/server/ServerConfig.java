@@ -8,11 +8,22 @@ import java.nio.file.Path;
  * @param masterKeyFile null: take {@code COFFRE_MASTER_KEY} from the environment, else generate one in the data dir
  * @param tlsCert       null: generate a self-signed certificate into the data dir on first start
  * @param matrix        support matrix name ({@code default} reproduces the seed; {@code extended} adds Coffre's features)
+ * @param nbdPort       loopback port of the NBD server exporting running VMs' disks; 0 picks a free one (the
+ *                      programmatic default, so test servers never collide; {@code coffre server} defaults to
+ *                      {@value #DEFAULT_NBD_PORT})
  */
 public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
-                           boolean manualClock, Path tlsCert, Path tlsKey, String matrix) {
+                           boolean manualClock, Path tlsCert, Path tlsKey, String matrix, int nbdPort) {
     public static final String DEFAULT_DNS_SUFFIX = "coffre.localhost";
     public static final int DEFAULT_PORT = 8443;
+    /** The NBD protocol's registered port. */
+    public static final int DEFAULT_NBD_PORT = 10809;
+
+    /** With an ephemeral NBD port. */
+    public ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
+                        boolean manualClock, Path tlsCert, Path tlsKey, String matrix) {
+        this(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey, matrix, 0);
+    }
 
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig(dataDir, "127.0.0.1", DEFAULT_PORT, DEFAULT_DNS_SUFFIX, null, false, null, null,
@@ -21,10 +32,11 @@ public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSu
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(dataDir, bindHost, newPort, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix);
+                matrix, nbdPort);
     }
 
     public ServerConfig withManualClock(boolean manual) {
-        return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manual, tlsCert, tlsKey, matrix);
+        return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manual, tlsCert, tlsKey, matrix,
+                nbdPort);
     }
 }

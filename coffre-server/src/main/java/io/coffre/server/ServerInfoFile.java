@@ -22,7 +22,8 @@ public final class ServerInfoFile {
     private ServerInfoFile() {
     }
 
-    static void write(ServerConfig config, Identity identity) {
+    /** @param nbdPort the port the NBD server of running VMs' disks listens on (loopback) */
+    static void write(ServerConfig config, Identity identity, int nbdPort) {
         Path file = config.dataDir().resolve(FILE);
         Path temp = config.dataDir().resolve(FILE + ".tmp");
         try {
@@ -31,7 +32,7 @@ public final class ServerInfoFile {
                 Files.copy(config.tlsCert(), config.dataDir().resolve(TlsMaterial.CERT_FILE),
                         StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.writeString(temp, Json.write(fields(config, identity)), StandardCharsets.UTF_8);
+            Files.writeString(temp, Json.write(fields(config, identity, nbdPort)), StandardCharsets.UTF_8);
             // Readers never see a half-written file.
             Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -39,13 +40,14 @@ public final class ServerInfoFile {
         }
     }
 
-    static Map<String, Object> fields(ServerConfig config, Identity identity) {
+    static Map<String, Object> fields(ServerConfig config, Identity identity, int nbdPort) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("port", config.port());
         fields.put("dnsSuffix", config.dnsSuffix());
         fields.put("bindHost", config.bindHost());
         fields.put("tenantId", identity.tenantId());
         fields.put("subscriptionId", identity.defaultSubscriptionId());
+        fields.put("nbdPort", nbdPort);
         return fields;
     }
 }

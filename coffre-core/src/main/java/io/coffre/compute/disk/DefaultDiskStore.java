@@ -5,6 +5,7 @@ import io.coffre.compute.disk.DiskMetadata.Kind;
 import io.coffre.compute.disk.DiskMetadata.MapRow;
 import io.coffre.store.BlobStore;
 import io.coffre.store.MetadataStore;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.stream.LongStream;
 
@@ -73,10 +75,7 @@ final class DefaultDiskStore implements DiskStore {
 
     @Override
     public String create(long sizeBytes, DiskSource source, DataKeyRing writeKeys) {
-        if (sizeBytes <= 0 || sizeBytes % SECTOR_BYTES != 0 || sizeBytes > MAX_SIZE_BYTES) {
-            throw ArmException.badRequest("InvalidDiskSize", "The disk size " + sizeBytes + " is not valid: use a "
-                    + "positive multiple of " + SECTOR_BYTES + " bytes up to " + MAX_SIZE_BYTES + " bytes.");
-        }
+        checkSize(sizeBytes);
         String diskId = UUID.randomUUID().toString();
         if (source instanceof DiskSource.CopyOf copy) {
             // refused before a key is made for nothing; checked again under lock below
@@ -187,6 +186,94 @@ final class DefaultDiskStore implements DiskStore {
     }
 
     @Override
+    public List<StoredBlock> storedBlocks(String id) {
+        flushIfOpen(id);
+        metadata.findMap(id).orElseThrow(() -> notFound(id));
+        return metadata.blocks(id).entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> new StoredBlock(e.getKey(), e.getValue().blobKey(), e.getValue().sha256().clone(),
+                        e.getValue().keyId()))
+                .toList();
+    }
+
+    @Override
+    public byte[] readObject(String id, String objectId) {
+        BlockRef ref = metadata.findBlock(id, objectId).orElseThrow(() -> ArmException.notFound(OBJECT_NOT_FOUND,
+                "No block of " + id + " is the object " + objectId + "; take object ids from the block list of the"
+                        + " same source."));
+        byte[] object = objects.blobs().get(objectId).orElseThrow(() -> new BlockIntegrityException("The object "
+                + objectId + " of " + id + " is missing from the blob store."));
+        if (!MessageDigest.isEqual(BlockObjects.sha256(object), ref.sha256())) {
+            throw new BlockIntegrityException("The object " + objectId + " of " + id + " does not match the SHA-256"
+                    + " recorded in its block map.");
+        }
+        return object;
+    }
+
+    @Override
+    public String importDisk(long sizeBytes, List<StoredBlock> blocks, Function<StoredBlock, byte[]> source,
+                             DataKeyRing writeKeys) {
+        checkSize(sizeBytes);
+        long blockCount = (sizeBytes + BLOCK_BYTES - 1) / BLOCK_BYTES;
+        Map<Long, BlockRef> refs = new HashMap<>();
+        for (StoredBlock block : blocks) {
+            if (block.index() < 0 || block.index() >= blockCount) {
+                throw mismatch(block, "its index is outside the disk's " + blockCount + " blocks");
+            }
+            // named afresh: an imported object must never replace one another map refers to
+            BlockRef ref = new BlockRef(BlockRef.blobKey(UUID.randomUUID()), block.sha256(), block.keyId());
+            if (refs.put(block.index(), ref) != null) {
+                throw mismatch(block, "the manifest names this block twice");
+            }
+        }
+        List<String> names = refs.values().stream().map(BlockRef::blobKey).toList();
+        metadata.registerObjects(names, now());
+        String diskId = UUID.randomUUID().toString();
+        try {
+            for (StoredBlock block : blocks) {
+                byte[] object = source.apply(block);
+                checkImported(block, object);
+                objects.blobs().put(refs.get(block.index()).blobKey(), object);
+            }
+            UUID writeKeyId = writeKeys.newKey(diskId);
+            metadata.inTransaction(h -> {
+                metadata.insertMap(h, new MapRow(diskId, Kind.DISK, sizeBytes, writeKeyId, null), now());
+                metadata.applyChanges(h, diskId, refs);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            reclaimer.discardQuietly(names);
+            throw e;
+        }
+        return diskId;
+    }
+
+    /** The object is the one the manifest names: same SHA-256, a block object of that index under that key. */
+    private static void checkImported(StoredBlock block, byte[] object) {
+        if (object == null) {
+            throw mismatch(block, "the object is missing");
+        }
+        if (block.sha256() == null || !MessageDigest.isEqual(BlockObjects.sha256(object), block.sha256())) {
+            throw mismatch(block, "its SHA-256 differs from the manifest's (altered, truncated or another object)");
+        }
+        BlockFormat.Header header;
+        try {
+            header = BlockFormat.header(object);
+        } catch (BlockIntegrityException e) {
+            throw mismatch(block, e.getMessage());
+        }
+        if (header.blockIndex() != block.index() || !header.keyId().equals(block.keyId())) {
+            throw mismatch(block, "the object holds block " + header.blockIndex() + " under key " + header.keyId()
+                    + ", not block " + block.index() + " under key " + block.keyId());
+        }
+    }
+
+    private static ArmException mismatch(StoredBlock block, String why) {
+        return ArmException.badRequest("ManifestObjectMismatch", "Block " + block.index() + " (object "
+                + block.objectId() + ") cannot be restored: " + why + ". Nothing was created; restore from an"
+                + " intact copy of the recovery point.");
+    }
+
+    @Override
     public void delete(String id) {
         List<String> released;
         synchronized (open) {
@@ -230,6 +317,13 @@ final class DefaultDiskStore implements DiskStore {
         workers.shutdown();
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    private static void checkSize(long sizeBytes) {
+        if (sizeBytes <= 0 || sizeBytes % SECTOR_BYTES != 0 || sizeBytes > MAX_SIZE_BYTES) {
+            throw ArmException.badRequest("InvalidDiskSize", "The disk size " + sizeBytes + " is not valid: use a "
+                    + "positive multiple of " + SECTOR_BYTES + " bytes up to " + MAX_SIZE_BYTES + " bytes.");
         }
     }
 

@@ -78,6 +78,14 @@ final class DiskMetadata {
         });
     }
 
+    /** The entry of a map that refers to an object, if any. */
+    Optional<BlockRef> findBlock(String mapId, String blobKey) {
+        return store.withHandle(h -> h.createQuery("SELECT blob_key, sha256, data_key_id FROM disk_blocks"
+                        + " WHERE map_id = :id AND blob_key = :key").bind("id", mapId).bind("key", blobKey)
+                .map((rs, ctx) -> new BlockRef(rs.getString(1), rs.getBytes(2), UUID.fromString(rs.getString(3))))
+                .findFirst());
+    }
+
     /** Block index → object key of a map, in index order. */
     List<Map.Entry<Long, String>> blockKeys(Handle h, String mapId) {
         return h.createQuery("SELECT block_index, blob_key FROM disk_blocks WHERE map_id = :id ORDER BY block_index")

@@ -1,6 +1,8 @@
 package io.coffre.compute.disk;
 
 import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Encrypted disks and their snapshots over a metadata store and a blob store.
@@ -55,6 +57,36 @@ public interface DiskStore extends AutoCloseable {
     long[] changedBlocks(String fromId, String toId);
 
     DiskInfo info(String id);
+
+    /**
+     * One block map entry as it is exported: the immutable ciphertext object holding block {@code index}, the
+     * object's SHA-256 and the data key it is encrypted under.
+     */
+    record StoredBlock(long index, String objectId, byte[] sha256, UUID keyId) {
+    }
+
+    /** The stored blocks of a disk (after flushing what its writer acknowledged) or a snapshot, by index. */
+    List<StoredBlock> storedBlocks(String id);
+
+    /** The code of {@link #readObject} for an object that is not one of the disk's. */
+    String OBJECT_NOT_FOUND = "BlockObjectNotFound";
+
+    /**
+     * The ciphertext object of one of the blocks of {@code id}, checked against the SHA-256 its map records.
+     *
+     * @throws io.coffre.arm.ArmException 404 {@value #OBJECT_NOT_FOUND} when no block of {@code id} is that object
+     */
+    byte[] readObject(String id, String objectId);
+
+    /**
+     * Creates a disk whose blocks are the given ciphertext objects, stored verbatim under names of their own (never
+     * overwriting an object another map refers to). Each object {@code objects} returns must match its SHA-256 and be
+     * the named block under the named key (header checked); otherwise nothing is created and {@code
+     * ManifestObjectMismatch} (400) is thrown. The disk writes new blocks under a fresh key from {@code writeKeys};
+     * the key ids of the imported blocks must be resolvable by the store's ring before the disk is read.
+     */
+    String importDisk(long sizeBytes, List<StoredBlock> blocks, Function<StoredBlock, byte[]> objects,
+                      DataKeyRing writeKeys);
 
     /** Deletes a disk (not while open) or a snapshot; copies made of it keep their content. */
     void delete(String id);

@@ -1,0 +1,250 @@
+package io.coffre.cli;
+
+import static io.coffre.cli.Output.Column.field;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.compute.nbd.NbdClient;
+import io.coffre.json.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "vm", description = "Manage virtual machines (confidential VMs included) and reach their disks.",
+        subcommands = VmCommand.DiskData.class)
+final class VmCommand extends CliCommand {
+    static final List<Output.Column> COLUMNS = List.of(field("Name", "name"), field("Location", "location"),
+            field("Size", "properties.hardwareProfile.vmSize"),
+            field("Security", "properties.securityProfile.securityType"),
+            field("Provisioning", "properties.provisioningState"),
+            new Output.Column("Power", VmCommand::powerState));
+
+    /** The instance view's {@code PowerState/...} status, when the VM was read with it. */
+    static String powerState(JsonNode vm) {
+        for (JsonNode status : vm.path("properties").path("instanceView").path("statuses")) {
+            String code = status.path("code").asText("");
+            if (code.startsWith("PowerState/")) {
+                return code.substring("PowerState/".length());
+            }
+        }
+        return "";
+    }
+
+    @Command(name = "create", description = "Create a VM and wait until it runs. Its OS disk starts empty (Coffre has "
+            + "no images); a CMK confidential VM gets its key released by the Confidential VM Orchestrator.")
+    int create(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
+               @Option(names = {"-l", "--location"}, paramLabel = "LOCATION",
+                       description = "Defaults to the resource group's location.") String location,
+               @Option(names = "--size", required = true, paramLabel = "SIZE",
+                       description = "VM size, e.g. Standard_DC2as_v6.") String size,
+               @Option(names = "--security-type", defaultValue = "ConfidentialVM", paramLabel = "TYPE",
+                       description = "Standard, TrustedLaunch or ConfidentialVM (default).") String securityType,
+               @Option(names = "--os-disk-security-encryption-type", defaultValue = "DiskWithVMGuestState",
+                       paramLabel = "TYPE", description = "DiskWithVMGuestState (default), VMGuestStateOnly or "
+                       + "NonPersistedTPM; confidential VMs only.") String encryptionType,
+               @Option(names = "--disk-encryption-set", paramLabel = "NAME_OR_ID",
+                       description = "Confidential DES (customer key) of the OS disk; platform key without.")
+               String diskEncryptionSet,
+               @Option(names = "--os-disk-size-gb", defaultValue = "30", paramLabel = "GB") int osDiskSizeGb,
+               @Option(names = "--data-disk-sizes", arity = "1..*", paramLabel = "GB",
+                       description = "Empty data disks, at LUN 0, 1 ... in order.") List<Integer> dataDiskSizes,
+               @Option(names = "--disk-delete-option", defaultValue = "Delete", paramLabel = "OPTION",
+                       description = "What deleting the VM does to its disks: Delete (default) or Detach.")
+               String deleteOption) {
+        Arm arm = session().arm();
+        boolean confidential = securityType.equalsIgnoreCase("ConfidentialVM");
+        if (!confidential && diskEncryptionSet != null) {
+            throw new UsageError("--disk-encryption-set is for confidential VMs (--security-type ConfidentialVM).");
+        }
+        String desId = diskEncryptionSet == null || diskEncryptionSet.startsWith("/") ? diskEncryptionSet
+                : arm.groupScope(group) + "/providers/Microsoft.Compute/diskEncryptionSets/" + diskEncryptionSet;
+        ObjectNode body = createBody(location != null ? location : arm.group(group).path("location").asText(), name,
+                size, securityType, encryptionType, desId, osDiskSizeGb,
+                dataDiskSizes == null ? List.of() : dataDiskSizes, deleteOption);
+        arm.putVm(group, name, body);
+        return print(arm.vm(group, name), COLUMNS);
+    }
+
+    /**
+     * The PUT body of a VM whose OS disk starts empty and whose data disks are empty disks at LUN 0, 1 ...
+     *
+     * @param desId the confidential OS disk's DES (customer key), null for the platform key
+     */
+    static ObjectNode createBody(String location, String name, String size, String securityType,
+                                 String encryptionType, String desId, int osDiskSizeGb, List<Integer> dataDiskSizes,
+                                 String deleteOption) {
+        ObjectNode body = Json.object().put("location", location);
+        ObjectNode p = body.putObject("properties");
+        p.putObject("hardwareProfile").put("vmSize", size);
+        ObjectNode security = p.putObject("securityProfile").put("securityType", securityType);
+        boolean confidential = securityType.equalsIgnoreCase("ConfidentialVM");
+        if (confidential || securityType.equalsIgnoreCase("TrustedLaunch")) {
+            security.putObject("uefiSettings").put("secureBootEnabled", true).put("vTpmEnabled", true);
+        }
+        ObjectNode storage = p.putObject("storageProfile");
+        ObjectNode managed = storage.putObject("osDisk").put("createOption", "FromImage")
+                .put("diskSizeGB", osDiskSizeGb).put("deleteOption", deleteOption).putObject("managedDisk")
+                .put("storageAccountType", "Premium_LRS");
+        if (confidential) {
+            ObjectNode osSecurity = managed.putObject("securityProfile")
+                    .put("securityEncryptionType", encryptionType);
+            if (desId != null) {
+                osSecurity.putObject("diskEncryptionSet").put("id", desId);
+            }
+        }
+        ArrayNode data = storage.putArray("dataDisks");
+        for (int lun = 0; lun < dataDiskSizes.size(); lun++) {
+            data.addObject().put("lun", lun).put("createOption", "Empty").put("diskSizeGB", dataDiskSizes.get(lun))
+                    .put("deleteOption", deleteOption);
+        }
+        p.putObject("osProfile").put("computerName", name).put("adminUsername", "azureuser");
+        return body;
+    }
+
+    @Command(name = "show", description = "Show a VM with its instance view (power state).")
+    int show(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+             @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().vm(group, name), COLUMNS);
+    }
+
+    @Command(name = "list", description = "List VMs of a resource group, or of the subscription.")
+    int list(@Option(names = {"-g", "--resource-group"}, paramLabel = "RG") String group) {
+        return print(session().arm().vms(group), COLUMNS);
+    }
+
+    @Command(name = "start", description = "Start a VM (a CMK confidential VM gets its key released again).")
+    int start(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+              @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().vmAction(group, name, "start"), COLUMNS);
+    }
+
+    @Command(name = "stop", description = "Power a VM off; every write its disks acknowledged is durable after.")
+    int stop(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+             @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().vmAction(group, name, "powerOff"), COLUMNS);
+    }
+
+    @Command(name = "deallocate", description = "Stop a VM and release its compute.")
+    int deallocate(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                   @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().vmAction(group, name, "deallocate"), COLUMNS);
+    }
+
+    @Command(name = "delete", description = "Delete a VM; its disks are deleted or detached by their delete option.")
+    int delete(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        session().arm().deleteVm(group, name);
+        return print(Json.object().put("deleted", session().arm().vmId(group, name)),
+                List.of(field("Deleted", "deleted")));
+    }
+
+    /**
+     * A running VM's disks over the server's loopback NBD server, as the hypervisor reaches them: export
+     * {@code {group}/{vm}/os} or {@code {group}/{vm}/lun{N}}.
+     */
+    @Command(name = "disk", description = "Read or write a running VM's disk over NBD.")
+    static final class DiskData extends CliCommand {
+        /** The disk store's block size: requests of this size arrive as whole blocks. */
+        private static final int CHUNK = 4 << 20;
+        private static final List<Output.Column> RESULT = List.of(field("Export", "export"),
+                field("Offset", "offset"), field("Bytes", "bytes"));
+
+        @Command(name = "write", description = "Write a file into the disk at an offset (flushed when done).")
+        int write(@Option(names = "--vm", required = true, paramLabel = "VM") String vm,
+                  @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                  @Option(names = "--lun", required = true, paramLabel = "N|os") String lun,
+                  @Option(names = "--offset", defaultValue = "0", paramLabel = "BYTES") long offset,
+                  @Option(names = "--file", required = true, paramLabel = "FILE") Path file,
+                  @Option(names = "--length", paramLabel = "BYTES",
+                          description = "Bytes to write from the file's start (default: the whole file).") Long length)
+                throws IOException {
+            String export = export(group, vm, lun);
+            long fileSize = Files.size(file);
+            long total = length == null ? fileSize : length;
+            if (offset < 0 || total < 0 || total > fileSize) {
+                throw new UsageError("--offset must be >= 0 and --length within the file's " + fileSize + " bytes.");
+            }
+            try (NbdClient client = connect(export); InputStream in = Files.newInputStream(file)) {
+                checkRange(client, export, offset, total);
+                byte[] buffer = new byte[CHUNK];
+                for (long done = 0; done < total; ) {
+                    int n = in.readNBytes(buffer, 0, (int) Math.min(CHUNK, total - done));
+                    client.write(offset + done, buffer, 0, n, false);
+                    done += n;
+                }
+                client.flush();
+            }
+            return print(result(export, offset, total), RESULT);
+        }
+
+        @Command(name = "read", description = "Read the disk from an offset into a file.")
+        int read(@Option(names = "--vm", required = true, paramLabel = "VM") String vm,
+                 @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                 @Option(names = "--lun", required = true, paramLabel = "N|os") String lun,
+                 @Option(names = "--offset", defaultValue = "0", paramLabel = "BYTES") long offset,
+                 @Option(names = "--file", required = true, paramLabel = "OUT") Path file,
+                 @Option(names = "--length", paramLabel = "BYTES",
+                         description = "Bytes to read (default: to the end of the disk).") Long length)
+                throws IOException {
+            String export = export(group, vm, lun);
+            long total;
+            try (NbdClient client = connect(export); OutputStream out = Files.newOutputStream(file)) {
+                total = length == null ? client.size() - offset : length;
+                checkRange(client, export, offset, total);
+                byte[] buffer = new byte[CHUNK];
+                for (long done = 0; done < total; ) {
+                    int n = (int) Math.min(CHUNK, total - done);
+                    client.read(offset + done, buffer, 0, n);
+                    out.write(buffer, 0, n);
+                    done += n;
+                }
+            }
+            return print(result(export, offset, total), RESULT);
+        }
+
+        static String export(String group, String vm, String lun) {
+            if (lun.equalsIgnoreCase("os")) {
+                return group + "/" + vm + "/os";
+            }
+            try {
+                return group + "/" + vm + "/lun" + Integer.parseUnsignedInt(lun);
+            } catch (NumberFormatException e) {
+                throw new UsageError("--lun is a data disk's LUN (0, 1 ...) or 'os', not '" + lun + "'.");
+            }
+        }
+
+        private NbdClient connect(String export) {
+            Integer port = session().server().nbdPort();
+            if (port == null) {
+                throw new CliError("The server's server.json has no nbdPort: restart the server with this "
+                        + "version of Coffre.");
+            }
+            try {
+                return NbdClient.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), export);
+            } catch (IOException e) {
+                throw new CliError("Cannot open disk '" + export + "' over NBD on port " + port + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        private static void checkRange(NbdClient client, String export, long offset, long length) {
+            if (offset < 0 || length < 0 || offset + length > client.size()) {
+                throw new UsageError("The range " + offset + " + " + length + " bytes is outside disk '" + export
+                        + "' of " + client.size() + " bytes.");
+            }
+        }
+
+        private static JsonNode result(String export, long offset, long bytes) {
+            return Json.object().put("export", export).put("offset", offset).put("bytes", bytes);
+        }
+    }
+}

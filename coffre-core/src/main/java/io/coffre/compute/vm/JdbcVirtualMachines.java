@@ -1,0 +1,755 @@
+package io.coffre.compute.vm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.arm.ArmException;
+import io.coffre.arm.AsyncOperations;
+import io.coffre.arm.ResourceId;
+import io.coffre.arm.ResourceIndex;
+import io.coffre.arm.Tags;
+import io.coffre.catalog.VmSizes;
+import io.coffre.compute.DiskEncryptionSets;
+import io.coffre.compute.Disks;
+import io.coffre.compute.EncryptionKeys;
+import io.coffre.compute.disk.BlockDevice;
+import io.coffre.compute.disk.DiskSource;
+import io.coffre.compute.disk.DiskStore;
+import io.coffre.compute.nbd.NbdServer;
+import io.coffre.identity.AccessControl;
+import io.coffre.identity.Principal;
+import io.coffre.json.Json;
+import io.coffre.store.MetadataStore;
+import io.coffre.store.StoreConflictException;
+import io.coffre.time.CoffreClock;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link VirtualMachines} with the VMs in {@code compute_virtual_machines} and their disks as disk resources. */
+final class JdbcVirtualMachines implements VirtualMachines {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcVirtualMachines.class);
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}");
+    private static final String CONFIDENTIAL_DES_TYPE = "ConfidentialVmEncryptedWithCustomerKey";
+    /** A VM guest state holds vTPM and UEFI state: small. */
+    static final int GUEST_STATE_BYTES = 4 * 1024 * 1024;
+    private static final String CREATING = "Creating";
+    private static final String SUCCEEDED = "Succeeded";
+    private static final String DELETING = "Deleting";
+    private static final String FAILED = "Failed";
+
+    private record VmRow(String resourceId, String vmId, String location, String vmSize, String securityType,
+                         String securityEncryptionType, String desId, String provisioningState, PowerState powerState,
+                         ObjectNode document, long createdAt) {
+        ResourceId id() {
+            return ResourceId.parse(resourceId);
+        }
+
+        String attestationType() {
+            return VmSpec.attestationType(VmSizes.builtIn().require(vmSize));
+        }
+    }
+
+    private record DiskRow(String diskId, DiskRole role, Integer lun, String deleteOption) {
+    }
+
+    /** A disk of the VM to be: created by it or attached, with its resource id resolved. */
+    private record PlannedDisk(VmSpec.DiskSpec spec, DiskRole role, String diskId, ObjectNode createBody) {
+    }
+
+    private final MetadataStore metadata;
+    private final Disks disks;
+    private final DiskStore store;
+    private final EncryptionKeys encryption;
+    private final ResourceIndex index;
+    private final AccessControl access;
+    private final AsyncOperations operations;
+    private final CoffreClock clock;
+    private final KeyRelease keyRelease;
+    private final VmExports exports;
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+    private volatile NbdServer nbd;
+
+    JdbcVirtualMachines(MetadataStore metadata, Disks disks, DiskStore store, DiskEncryptionSets encryptionSets,
+                        ResourceIndex index, AccessControl access, AsyncOperations operations, KeyRelease keyRelease,
+                        CoffreClock clock) {
+        this.metadata = metadata;
+        this.disks = disks;
+        this.store = store;
+        this.encryption = encryptionSets.encryptionKeys();
+        this.index = index;
+        this.access = access;
+        this.operations = operations;
+        this.keyRelease = keyRelease;
+        this.clock = clock;
+        this.exports = new VmExports(store);
+        // a guest state belongs to its OS disk: it goes when the disk goes, whoever deletes it
+        disks.onDiskDeleted(this::dropGuestState);
+        recoverAfterRestart();
+    }
+
+    /**
+     * Running VMs keep running across a restart (their exports come back); a create or delete a crash interrupted
+     * leaves the VM Failed (its operation fails with OperationInterrupted), to be deleted.
+     */
+    private void recoverAfterRestart() {
+        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :f "
+                + "WHERE provisioning_state IN (:c, :d)").bind("f", FAILED).bind("c", CREATING).bind("d", DELETING)
+                .execute());
+        metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines WHERE power_state = :p")
+                .bind("p", PowerState.RUNNING.name()).map((rs, ctx) -> row(rs)).list())
+                .forEach(vm -> exports.add(exportsOf(vm)));
+    }
+
+    // ---- PUT / GET / PATCH / list ----
+
+    @Override
+    public Accepted put(Principal caller, String subscriptionId, String resourceGroup, String name, JsonNode body) {
+        ResourceId id = resourceId(subscriptionId, resourceGroup, name);
+        access.require(caller, id.toString(), RESOURCE_TYPE + "/write", false);
+        Optional<VmRow> existing = findRow(id.toString());
+        if (existing.isPresent()) {
+            ObjectNode updated = update(existing.get(), body);
+            AsyncOperations.Operation op = operations.start(id.toString(), RESOURCE_TYPE + "/write");
+            operations.succeed(op.id(), null);
+            return new Accepted(updated, false, op.id());
+        }
+        VmSpec spec = VmSpec.parse(body, name);
+        List<PlannedDisk> planned = plan(caller, id, spec);
+        VmRow row = new VmRow(id.toString(), UUID.randomUUID().toString(), spec.location(), spec.size().name(),
+                spec.securityType(), spec.securityEncryptionType(), spec.diskEncryptionSetId(), CREATING,
+                PowerState.STOPPED, model(body, spec, planned), clock.now().getEpochSecond());
+        try {
+            metadata.inTransaction(h -> {
+                insert(h, row, subscriptionId, resourceGroup);
+                for (PlannedDisk d : planned) {
+                    h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, "
+                                    + "delete_option) VALUES (:vm, :dl, :d, :r, :lun, :del)")
+                            .bind("vm", key(row.resourceId())).bind("dl", key(d.diskId())).bind("d", d.diskId())
+                            .bind("r", d.role().name()).bind("lun", d.spec().lun())
+                            .bind("del", d.spec().deleteOption()).execute();
+                }
+                index.put(row.resourceId(), RESOURCE_TYPE, row.location(), tagsJson(row.document()));
+                return null;
+            });
+        } catch (StoreConflictException e) {
+            throw ArmException.conflict("Conflict", "The virtual machine " + id + " or one of its disks is being "
+                    + "created by another request already; wait for it and retry.");
+        }
+        AsyncOperations.Operation op;
+        try {
+            op = operations.runAsync(row.resourceId(), RESOURCE_TYPE + "/write", () -> {
+                synchronized (lock(row.resourceId())) {
+                    provision(caller, row, spec, planned);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            forget(row.resourceId());
+            throw e;
+        }
+        return new Accepted(render(row, false), true, op.id());
+    }
+
+    /** Checks everything that needs stored state before anything is written: DES, disks to attach, disk names. */
+    private List<PlannedDisk> plan(Principal caller, ResourceId vm, VmSpec spec) {
+        if (spec.diskEncryptionSetId() != null) {
+            encryption.check(caller, new EncryptionKeys.Setting(CONFIDENTIAL_DES_TYPE, spec.diskEncryptionSetId(),
+                    spec.location()));
+        }
+        List<PlannedDisk> planned = new ArrayList<>();
+        planned.add(planDisk(caller, vm, spec, spec.osDisk(), DiskRole.OS));
+        for (VmSpec.DiskSpec d : spec.dataDisks()) {
+            planned.add(planDisk(caller, vm, spec, d, DiskRole.DATA));
+        }
+        if (planned.stream().map(p -> key(p.diskId())).distinct().count() != planned.size()) {
+            throw VmSpec.invalid("storageProfile", "two of its disks name the same disk resource; give each disk "
+                    + "its own name or managedDisk.id");
+        }
+        return planned;
+    }
+
+    private PlannedDisk planDisk(Principal caller, ResourceId vm, VmSpec spec, VmSpec.DiskSpec d, DiskRole role) {
+        String where = role == DiskRole.OS ? "storageProfile.osDisk" : "storageProfile.dataDisks (lun " + d.lun() + ")";
+        if (!d.creates()) {
+            return new PlannedDisk(d, role, checkAttachable(caller, spec, d, role, where), null);
+        }
+        ResourceId diskId;
+        try {
+            diskId = ResourceId.resourceGroup(vm.subscriptionId(), vm.resourceGroup()).resource("Microsoft.Compute",
+                    "disks", d.name());
+        } catch (ArmException e) {
+            throw VmSpec.invalid(where + ".name", "'" + d.name() + "' is not a valid disk name");
+        }
+        access.require(caller, diskId.toString(), "Microsoft.Compute/disks/write", false);
+        if (disks.facts(diskId.toString()).isPresent()) {
+            throw ArmException.conflict("Conflict", "A disk named " + d.name() + " exists already in resource group "
+                    + vm.resourceGroup() + " (" + where + "); give the new disk another name or attach the existing "
+                    + "one with createOption Attach.");
+        }
+        ObjectNode body = Json.object().put("location", spec.location());
+        body.putObject("sku").put("name", d.storageAccountType());
+        ObjectNode p = body.putObject("properties");
+        p.putObject("creationData").put("createOption", "Empty");
+        p.put("diskSizeGB", d.sizeGb());
+        p.put("hyperVGeneration", "V2");
+        String securityType = role == DiskRole.OS ? spec.osDiskSecurityType() : null;
+        if (securityType != null) {
+            ObjectNode security = p.putObject("securityProfile").put("securityType", securityType);
+            if (spec.diskEncryptionSetId() != null) {
+                security.put("secureVMDiskEncryptionSetId", spec.diskEncryptionSetId());
+            }
+        }
+        if (d.atRestDesId() != null) {
+            EncryptionKeys.Setting atRest = new EncryptionKeys.Setting("EncryptionAtRestWithCustomerKey",
+                    d.atRestDesId(), spec.location());
+            encryption.check(caller, atRest);
+            p.putObject("encryption").put("type", atRest.type()).put("diskEncryptionSetId", d.atRestDesId());
+        }
+        return new PlannedDisk(d, role, diskId.toString(), body);
+    }
+
+    /** An attached disk must be Unattached, in the VM's region and encrypted as the VM's security profile says. */
+    private String checkAttachable(Principal caller, VmSpec spec, VmSpec.DiskSpec d, DiskRole role, String where) {
+        access.require(caller, d.attachId(), "Microsoft.Compute/disks/write", false);
+        Disks.DiskFacts disk = disks.facts(d.attachId()).orElseThrow(() -> ArmException.notFound("NotFound",
+                "The disk " + d.attachId() + " to attach (" + where + ".managedDisk.id) was not found."));
+        if (!disk.diskState().equals("Unattached")) {
+            throw ArmException.conflict("OperationNotAllowed", "The disk " + disk.resourceId() + " is "
+                    + disk.diskState() + (disk.managedBy() == null ? "" : " (managed by " + disk.managedBy() + ")")
+                    + "; only an Unattached disk can be attached. Detach it or end its access first.");
+        }
+        if (!disk.location().equals(spec.location())) {
+            throw VmSpec.invalid(where + ".managedDisk.id", "the disk is in " + disk.location() + " but the VM in "
+                    + spec.location() + "; attach a disk of the VM's region");
+        }
+        String expected = role == DiskRole.OS ? spec.osDiskSecurityType() : null;
+        String actual = disk.securityType();
+        boolean confidentialDisk = actual != null && actual.startsWith("ConfidentialVM");
+        if (role == DiskRole.DATA && confidentialDisk) {
+            throw VmSpec.invalid(where + ".managedDisk.id", "the disk has securityType " + actual + ", which only "
+                    + "an OS disk can have; attach it as the OS disk");
+        }
+        if (role == DiskRole.OS && (spec.confidential() || confidentialDisk) && !String.valueOf(expected)
+                .equals(String.valueOf(actual))) {
+            throw VmSpec.invalid(where + ".managedDisk.id", "the disk has securityType " + actual + " but this VM's "
+                    + "security profile needs " + expected + "; attach a disk created for the same security type and"
+                    + " securityEncryptionType (and the same disk encryption set)");
+        }
+        if (spec.diskEncryptionSetId() != null && role == DiskRole.OS
+                && !spec.diskEncryptionSetId().equalsIgnoreCase(disk.encryption().diskEncryptionSetId())) {
+            throw VmSpec.invalid(where + ".managedDisk.securityProfile.diskEncryptionSet", "the disk is encrypted "
+                    + "with disk encryption set " + disk.encryption().diskEncryptionSetId() + ", not "
+                    + spec.diskEncryptionSetId() + "; name the disk's own DES");
+        }
+        return disk.resourceId();
+    }
+
+    /** Runs a create: release the key (CMK), create and attach the disks, the guest state; all or nothing. */
+    private void provision(Principal caller, VmRow vm, VmSpec spec, List<PlannedDisk> planned) {
+        Deque<Runnable> undo = new ArrayDeque<>();
+        try {
+            if (vm.desId() != null) {
+                keyRelease.release(vm.desId(), vm.vmId(), spec.attestationType());
+            }
+            ResourceId id = vm.id();
+            for (PlannedDisk d : planned) {
+                if (d.createBody() != null) {
+                    disks.put(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
+                            ResourceId.parse(d.diskId()).name(), d.createBody());
+                    undo.push(() -> disks.delete(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
+                            ResourceId.parse(d.diskId()).name()));
+                }
+                disks.setManagedBy(d.diskId(), vm.resourceId());
+                undo.push(() -> disks.setManagedBy(d.diskId(), null));
+            }
+            if (spec.hasGuestState()) {
+                String osDisk = planned.get(0).diskId();
+                if (guestState(osDisk).isEmpty()) {
+                    createGuestState(osDisk, vm);
+                    undo.push(() -> dropGuestState(osDisk));
+                }
+            }
+            metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, "
+                            + "power_state = :p WHERE id_lower = :id").bind("s", SUCCEEDED)
+                    .bind("p", PowerState.RUNNING.name()).bind("id", key(vm.resourceId())).execute());
+            exports.add(exportsOf(findRow(vm.resourceId()).orElseThrow()));
+        } catch (RuntimeException e) {
+            while (!undo.isEmpty()) {
+                try {
+                    undo.pop().run();
+                } catch (RuntimeException cleanup) {
+                    LOG.warn("cleaning up the failed create of {}: {}", vm.resourceId(), cleanup.getMessage());
+                }
+            }
+            forget(vm.resourceId());
+            throw e;
+        }
+    }
+
+    /** A fresh guest state: encrypted like its OS disk, with a header and a random vTPM seed really stored. */
+    private void createGuestState(String osDiskId, VmRow vm) {
+        Disks.DiskFacts os = disks.facts(osDiskId).orElseThrow();
+        String storeId = store.create(GUEST_STATE_BYTES, DiskSource.empty(), encryption.ring(os.encryption()));
+        byte[] content = new byte[DiskStore.SECTOR_BYTES * 2];
+        byte[] header = ("COFFRE-VMGS 1 vm=" + vm.vmId() + " disk=" + osDiskId + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(header, 0, content, 0, Math.min(header.length, DiskStore.SECTOR_BYTES));
+        byte[] seed = new byte[DiskStore.SECTOR_BYTES];
+        random.nextBytes(seed);
+        System.arraycopy(seed, 0, content, DiskStore.SECTOR_BYTES, seed.length);
+        try (BlockDevice device = store.open(storeId)) {
+            device.write(0, content, 0, content.length, true);
+        }
+        try {
+            metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_vm_guest_states (os_disk_id_lower, "
+                    + "store_id) VALUES (:d, :s)").bind("d", key(osDiskId)).bind("s", storeId).execute());
+        } catch (RuntimeException e) {
+            store.delete(storeId);
+            throw e;
+        }
+    }
+
+    private void dropGuestState(String osDiskId) {
+        guestState(osDiskId).ifPresent(storeId -> {
+            metadata.inTransaction(h -> h.createUpdate("DELETE FROM compute_vm_guest_states WHERE os_disk_id_lower ="
+                    + " :d").bind("d", key(osDiskId)).execute());
+            store.delete(storeId);
+        });
+    }
+
+    /** The stored model: the body's location, tags, identity and properties with the disks resolved. */
+    private static ObjectNode model(JsonNode body, VmSpec spec, List<PlannedDisk> planned) {
+        ObjectNode model = Json.object();
+        model.put("location", spec.location());
+        for (String field : List.of("tags", "identity", "zones", "plan")) {
+            if (body.has(field) && !body.get(field).isNull()) {
+                model.set(field, body.get(field).deepCopy());
+            }
+        }
+        ObjectNode properties = body.path("properties").deepCopy();
+        properties.remove(List.of("provisioningState", "vmId", "instanceView", "timeCreated"));
+        ObjectNode storage = properties.with("storageProfile");
+        ObjectNode os = storage.with("osDisk");
+        fillDisk(os, planned.get(0));
+        os.put("osType", os.path("osType").asText("Linux"));
+        ArrayNode data = storage.putArray("dataDisks");
+        for (PlannedDisk d : planned.subList(1, planned.size())) {
+            ObjectNode disk = data.addObject().put("lun", d.spec().lun());
+            JsonNode given = body.path("properties").path("storageProfile").path("dataDisks");
+            for (JsonNode g : given) {
+                if (g.path("lun").asInt(-1) == d.spec().lun()) {
+                    disk.setAll((ObjectNode) g.deepCopy());
+                }
+            }
+            fillDisk(disk, d);
+        }
+        model.set("properties", properties);
+        return model;
+    }
+
+    private static void fillDisk(ObjectNode disk, PlannedDisk d) {
+        disk.put("name", ResourceId.parse(d.diskId()).name());
+        disk.put("createOption", d.spec().createOption());
+        disk.put("deleteOption", d.spec().deleteOption());
+        if (d.spec().sizeGb() != null) {
+            disk.put("diskSizeGB", d.spec().sizeGb());
+        }
+        ObjectNode managed = disk.with("managedDisk");
+        managed.put("id", d.diskId());
+        managed.put("storageAccountType", d.spec().storageAccountType());
+    }
+
+    private ObjectNode update(VmRow row, JsonNode body) {
+        if (!body.isObject()) {
+            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
+        }
+        String size = body.path("properties").path("hardwareProfile").path("vmSize").asText(null);
+        if (size != null && !size.equalsIgnoreCase(row.vmSize())) {
+            throw ArmException.conflict("PropertyChangeNotAllowed", "Coffre does not resize virtual machines: "
+                    + "hardwareProfile.vmSize is " + row.vmSize() + ". Delete the VM (keeping its disks with "
+                    + "deleteOption Detach) and create it again with the new size, attaching the disks.");
+        }
+        String security = body.path("properties").path("securityProfile").path("securityType").asText(null);
+        if (security != null && !security.equals(row.securityType())) {
+            throw ArmException.conflict("PropertyChangeNotAllowed", "Changing securityProfile.securityType from "
+                    + row.securityType() + " to " + security + " is not allowed; create a new VM.");
+        }
+        return patchTags(row, body);
+    }
+
+    private ObjectNode patchTags(VmRow row, JsonNode body) {
+        if (!body.has("tags")) {
+            return render(row, false);
+        }
+        Map<String, String> tags = Tags.validate(Tags.parse(body.get("tags")));
+        ObjectNode document = row.document().deepCopy();
+        document.set("tags", Tags.toJson(tags));
+        metadata.inTransaction(h -> {
+            h.createUpdate("UPDATE compute_virtual_machines SET document = :d WHERE id_lower = :id")
+                    .bind("d", Json.write(document)).bind("id", key(row.resourceId())).execute();
+            index.put(row.resourceId(), RESOURCE_TYPE, row.location(), tagsJson(document));
+            return null;
+        });
+        return render(findRow(row.resourceId()).orElseThrow(), false);
+    }
+
+    @Override
+    public ObjectNode get(Principal caller, String subscriptionId, String resourceGroup, String name,
+                          boolean instanceView) {
+        return render(require(caller, subscriptionId, resourceGroup, name, "/read"), instanceView);
+    }
+
+    @Override
+    public ObjectNode instanceView(Principal caller, String subscriptionId, String resourceGroup, String name) {
+        return instanceView(require(caller, subscriptionId, resourceGroup, name, "/read"));
+    }
+
+    @Override
+    public ObjectNode patch(Principal caller, String subscriptionId, String resourceGroup, String name,
+                            JsonNode body) {
+        return update(require(caller, subscriptionId, resourceGroup, name, "/write"), body);
+    }
+
+    @Override
+    public List<ObjectNode> list(Principal caller, String subscriptionId, String resourceGroupOrNull) {
+        AccessControl.Grants grants = access.grantsOf(caller);
+        String read = RESOURCE_TYPE + "/read";
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines WHERE "
+                        + "lower(subscription_id) = :s" + (resourceGroupOrNull == null ? "" : " AND group_lower = :g")
+                        + " ORDER BY id_lower")
+                .bind("s", subscriptionId.toLowerCase(Locale.ROOT))
+                .bind("g", resourceGroupOrNull == null ? "" : resourceGroupOrNull.toLowerCase(Locale.ROOT))
+                .map((rs, ctx) -> row(rs)).list())
+                .stream().filter(r -> grants.allows(r.resourceId(), read, false)).map(r -> render(r, false)).toList();
+    }
+
+    // ---- power actions and delete ----
+
+    @Override
+    public String act(Principal caller, String subscriptionId, String resourceGroup, String name, Action action) {
+        VmRow vm = require(caller, subscriptionId, resourceGroup, name, "/" + action.wireName + "/action");
+        requireSettled(vm, action.wireName);
+        if (action == Action.RESTART && vm.powerState() != PowerState.RUNNING) {
+            throw ArmException.conflict("OperationNotAllowed", "Cannot restart the virtual machine " + name
+                    + " because it is " + vm.powerState().wireName + "; start it instead.");
+        }
+        return operations.runAsync(vm.resourceId(), RESOURCE_TYPE + "/" + action.wireName, () -> {
+            synchronized (lock(vm.resourceId())) {
+                VmRow current = findRow(vm.resourceId()).orElseThrow(() -> ArmException.notFound("ResourceNotFound",
+                        "The virtual machine " + vm.resourceId() + " was deleted meanwhile."));
+                switch (action) {
+                    case START -> start(current);
+                    case POWER_OFF -> stop(current, PowerState.STOPPED);
+                    case DEALLOCATE -> stop(current, PowerState.DEALLOCATED);
+                    case RESTART -> {
+                        stop(current, PowerState.STOPPED);
+                        start(findRow(vm.resourceId()).orElseThrow());
+                    }
+                }
+            }
+            return null;
+        }).id();
+    }
+
+    /** Releases the key first: a refused release leaves the VM as it was (stopped) and fails the operation. */
+    private void start(VmRow vm) {
+        if (vm.powerState() == PowerState.RUNNING) {
+            return;
+        }
+        if (vm.desId() != null) {
+            keyRelease.release(vm.desId(), vm.vmId(), vm.attestationType());
+        }
+        setPower(vm, PowerState.RUNNING);
+        exports.add(exportsOf(vm));
+    }
+
+    /** Exports go first, then their connections end (devices flushed): acknowledged writes are durable after. */
+    private void stop(VmRow vm, PowerState to) {
+        stopExports(vm);
+        setPower(vm, to);
+    }
+
+    private void stopExports(VmRow vm) {
+        ResourceId id = vm.id();
+        List<String> names = exports.remove(VmExports.prefix(id.resourceGroup(), id.name()));
+        NbdServer server = nbd;
+        if (server != null) {
+            names.forEach(server::disconnect);
+        }
+    }
+
+    private void setPower(VmRow vm, PowerState to) {
+        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET power_state = :p WHERE "
+                + "id_lower = :id").bind("p", to.name()).bind("id", key(vm.resourceId())).execute());
+    }
+
+    @Override
+    public Optional<String> delete(Principal caller, String subscriptionId, String resourceGroup, String name) {
+        ResourceId id = resourceId(subscriptionId, resourceGroup, name);
+        access.require(caller, id.toString(), RESOURCE_TYPE + "/delete", false);
+        Optional<VmRow> found = findRow(id.toString());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        VmRow vm = found.get();
+        requireSettled(vm, "delete");
+        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s "
+                + "WHERE id_lower = :id").bind("s", DELETING).bind("id", key(vm.resourceId())).execute());
+        return Optional.of(operations.runAsync(vm.resourceId(), RESOURCE_TYPE + "/delete", () -> {
+            synchronized (lock(vm.resourceId())) {
+                stopExports(vm);
+                for (DiskRow d : diskRows(vm.resourceId())) {
+                    if (disks.facts(d.diskId()).isEmpty()) {
+                        continue; // never created: the create of this (Failed) VM was interrupted
+                    }
+                    disks.setManagedBy(d.diskId(), null);
+                    if (d.deleteOption().equals("Delete")) {
+                        ResourceId disk = ResourceId.parse(d.diskId());
+                        disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
+                                disk.name());
+                    }
+                }
+                forget(vm.resourceId());
+            }
+            return null;
+        }).id());
+    }
+
+    private static void requireSettled(VmRow vm, String what) {
+        if (vm.provisioningState().equals(CREATING) || vm.provisioningState().equals(DELETING)) {
+            throw ArmException.conflict("OperationNotAllowed", "Cannot " + what + " the virtual machine "
+                    + vm.id().name() + " while it is " + vm.provisioningState() + "; wait for that to finish.");
+        }
+        if (vm.provisioningState().equals(FAILED) && !what.equals("delete")) {
+            throw ArmException.conflict("OperationNotAllowed", "The virtual machine " + vm.id().name() + " is in "
+                    + "provisioning state Failed (its create or delete was interrupted); delete it and create it "
+                    + "again.");
+        }
+    }
+
+    /** Removes the VM's rows: its disks are detached or deleted by now. */
+    private void forget(String vmId) {
+        metadata.inTransaction(h -> {
+            h.createUpdate("DELETE FROM compute_vm_disks WHERE vm_id_lower = :id").bind("id", key(vmId)).execute();
+            h.createUpdate("DELETE FROM compute_virtual_machines WHERE id_lower = :id").bind("id", key(vmId))
+                    .execute();
+            index.remove(vmId);
+            return null;
+        });
+    }
+
+    // ---- platform view ----
+
+    @Override
+    public Optional<VmFacts> find(String vmResourceId) {
+        return findRow(ResourceId.parse(vmResourceId).toString()).map(this::facts);
+    }
+
+    private VmFacts facts(VmRow vm) {
+        List<VmDisk> list = new ArrayList<>();
+        for (DiskRow d : diskRows(vm.resourceId())) {
+            Optional<Disks.DiskFacts> disk = disks.facts(d.diskId());
+            if (disk.isEmpty()) {
+                continue; // a create still running or undone
+            }
+            list.add(new VmDisk(d.role(), d.lun(), disk.get().resourceId(), disk.get().storeId(),
+                    disk.get().encryption()));
+            if (d.role() == DiskRole.OS) {
+                guestState(d.diskId()).ifPresent(vmgs -> list.add(new VmDisk(DiskRole.VMGS, null,
+                        disk.get().resourceId(), vmgs, disk.get().encryption())));
+            }
+        }
+        return new VmFacts(vm.resourceId(), vm.vmId(), vm.location(), vm.vmSize(), vm.securityType(),
+                vm.securityEncryptionType(), vm.desId(), vm.provisioningState(), vm.powerState(),
+                vm.document().deepCopy(), List.copyOf(list));
+    }
+
+    @Override
+    public void setGuestState(String osDiskResourceId, String vmgsStoreId) {
+        store.info(vmgsStoreId); // DiskNotFound when it is not a disk of the store
+        Optional<String> previous = guestState(osDiskResourceId);
+        metadata.inTransaction(h -> {
+            h.createUpdate("DELETE FROM compute_vm_guest_states WHERE os_disk_id_lower = :d")
+                    .bind("d", key(osDiskResourceId)).execute();
+            h.createUpdate("INSERT INTO compute_vm_guest_states (os_disk_id_lower, store_id) VALUES (:d, :s)")
+                    .bind("d", key(osDiskResourceId)).bind("s", vmgsStoreId).execute();
+            return null;
+        });
+        previous.filter(p -> !p.equals(vmgsStoreId)).ifPresent(store::delete);
+    }
+
+    @Override
+    public Optional<String> guestState(String osDiskResourceId) {
+        return metadata.withHandle(h -> h.createQuery("SELECT store_id FROM compute_vm_guest_states WHERE "
+                + "os_disk_id_lower = :d").bind("d", key(osDiskResourceId)).mapTo(String.class).findOne());
+    }
+
+    @Override
+    public synchronized NbdServer serveNbd(InetSocketAddress bind) {
+        if (nbd != null) {
+            throw new IllegalStateException("the NBD server runs already on port " + nbd.port());
+        }
+        nbd = NbdServer.start(bind, exports);
+        return nbd;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (nbd != null) {
+            nbd.close();
+            nbd = null;
+        }
+    }
+
+    // ---- rendering ----
+
+    private Map<String, String> exportsOf(VmRow vm) {
+        ResourceId id = vm.id();
+        Map<String, String> byName = new LinkedHashMap<>();
+        for (VmDisk d : facts(vm).disks()) {
+            if (d.role() == DiskRole.OS) {
+                byName.put(VmExports.osExport(id.resourceGroup(), id.name()), d.storeId());
+            } else if (d.role() == DiskRole.DATA) {
+                byName.put(VmExports.dataExport(id.resourceGroup(), id.name(), d.lun()), d.storeId());
+            }
+        }
+        return byName;
+    }
+
+    private ObjectNode render(VmRow vm, boolean withInstanceView) {
+        ResourceId id = vm.id();
+        ObjectNode out = Json.object();
+        out.put("id", vm.resourceId());
+        out.put("name", id.name());
+        out.put("type", RESOURCE_TYPE);
+        out.put("location", vm.location());
+        for (String field : List.of("tags", "identity", "zones", "plan")) {
+            if (vm.document().has(field)) {
+                out.set(field, vm.document().get(field).deepCopy());
+            }
+        }
+        ObjectNode properties = vm.document().path("properties").deepCopy();
+        properties.put("vmId", vm.vmId());
+        properties.put("provisioningState", vm.provisioningState());
+        properties.put("timeCreated", Instant.ofEpochSecond(vm.createdAt()).toString());
+        if (withInstanceView) {
+            properties.set("instanceView", instanceView(vm));
+        }
+        out.set("properties", properties);
+        return out;
+    }
+
+    private ObjectNode instanceView(VmRow vm) {
+        ObjectNode view = Json.object();
+        String computerName = vm.document().path("properties").path("osProfile").path("computerName").asText(null);
+        if (computerName != null) {
+            view.put("computerName", computerName);
+        }
+        view.put("hyperVGeneration", "V2");
+        ArrayNode diskViews = view.putArray("disks");
+        for (VmDisk d : facts(vm).disks()) {
+            if (d.role() != DiskRole.VMGS) {
+                ObjectNode dv = diskViews.addObject().put("name", ResourceId.parse(d.diskResourceId()).name());
+                dv.putArray("statuses").add(status("ProvisioningState/succeeded", "Provisioning succeeded"));
+            }
+        }
+        ArrayNode statuses = view.putArray("statuses");
+        String provisioning = vm.provisioningState();
+        statuses.add(status("ProvisioningState/" + provisioning.toLowerCase(Locale.ROOT), switch (provisioning) {
+            case SUCCEEDED -> "Provisioning succeeded";
+            case FAILED -> "Provisioning failed";
+            default -> provisioning;
+        }).put("time", Instant.ofEpochSecond(vm.createdAt()).toString()));
+        statuses.add(status("PowerState/" + vm.powerState().wireName, "VM " + vm.powerState().wireName));
+        return view;
+    }
+
+    private static ObjectNode status(String code, String display) {
+        return Json.object().put("code", code).put("level", "Info").put("displayStatus", display);
+    }
+
+    // ---- storage ----
+
+    private VmRow require(Principal caller, String subscriptionId, String resourceGroup, String name, String action) {
+        ResourceId id = resourceId(subscriptionId, resourceGroup, name);
+        access.require(caller, id.toString(), RESOURCE_TYPE + action, false);
+        return findRow(id.toString()).orElseThrow(() -> ArmException.notFound("ResourceNotFound", "The Resource '"
+                + RESOURCE_TYPE + "/" + name + "' under resource group '" + resourceGroup + "' was not found."));
+    }
+
+    private static ResourceId resourceId(String subscriptionId, String resourceGroup, String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw ArmException.badRequest("InvalidResourceName", "The resource name '" + name + "' is invalid: use "
+                    + "1 to 64 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'.");
+        }
+        return ResourceId.resourceGroup(subscriptionId, resourceGroup).resource("Microsoft.Compute",
+                "virtualMachines", name);
+    }
+
+    private Object lock(String vmId) {
+        return locks.computeIfAbsent(key(vmId), k -> new Object());
+    }
+
+    private void insert(Handle h, VmRow row, String subscriptionId, String resourceGroup) {
+        h.createUpdate("INSERT INTO compute_virtual_machines (id_lower, resource_id, subscription_id, group_lower, "
+                        + "vm_id, location, vm_size, security_type, security_encryption_type, des_id, "
+                        + "provisioning_state, power_state, document, created_at) VALUES (:idl, :id, :s, :g, :vm, "
+                        + ":loc, :size, :st, :set, :des, :ps, :pw, :doc, :t)")
+                .bind("idl", key(row.resourceId())).bind("id", row.resourceId()).bind("s", subscriptionId)
+                .bind("g", resourceGroup.toLowerCase(Locale.ROOT)).bind("vm", row.vmId()).bind("loc", row.location())
+                .bind("size", row.vmSize()).bind("st", row.securityType()).bind("set", row.securityEncryptionType())
+                .bind("des", row.desId()).bind("ps", row.provisioningState()).bind("pw", row.powerState().name())
+                .bind("doc", Json.write(row.document())).bind("t", row.createdAt()).execute();
+    }
+
+    private Optional<VmRow> findRow(String resourceId) {
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines WHERE id_lower = :id")
+                .bind("id", key(resourceId)).map((rs, ctx) -> row(rs)).findOne());
+    }
+
+    private List<DiskRow> diskRows(String vmId) {
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_vm_disks WHERE vm_id_lower = :id "
+                        + "ORDER BY role DESC, lun").bind("id", key(vmId))
+                .map((rs, ctx) -> {
+                    int lun = rs.getInt("lun");
+                    Integer maybeLun = rs.wasNull() ? null : lun;
+                    return new DiskRow(rs.getString("disk_id"), DiskRole.valueOf(rs.getString("role")), maybeLun,
+                            rs.getString("delete_option"));
+                }).list());
+    }
+
+    private static VmRow row(ResultSet rs) throws SQLException {
+        return new VmRow(rs.getString("resource_id"), rs.getString("vm_id"), rs.getString("location"),
+                rs.getString("vm_size"), rs.getString("security_type"), rs.getString("security_encryption_type"),
+                rs.getString("des_id"), rs.getString("provisioning_state"),
+                PowerState.valueOf(rs.getString("power_state")), (ObjectNode) Json.parse(rs.getString("document")),
+                rs.getLong("created_at"));
+    }
+
+    private static String tagsJson(ObjectNode document) {
+        return document.has("tags") && document.get("tags").isObject() ? Json.write(document.get("tags")) : null;
+    }
+
+    private static String key(String resourceId) {
+        return ResourceId.parse(resourceId).toString().toLowerCase(Locale.ROOT);
+    }
+}

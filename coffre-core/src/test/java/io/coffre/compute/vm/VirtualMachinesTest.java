@@ -1,0 +1,327 @@
+package io.coffre.compute.vm;
+
+import static io.coffre.compute.vm.VmFixture.AMD_SIZE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.arm.AsyncOperations;
+import io.coffre.compute.Disks;
+import io.coffre.compute.disk.BlockDevice;
+import io.coffre.compute.vm.VirtualMachines.Action;
+import io.coffre.compute.vm.VirtualMachines.DiskRole;
+import io.coffre.compute.vm.VirtualMachines.VmDisk;
+import io.coffre.compute.vm.VirtualMachines.VmFacts;
+import io.coffre.json.Json;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Confidential VMs on a real core: validation, lifecycle, key release at create and start. */
+class VirtualMachinesTest {
+    @TempDir
+    Path dir;
+    private VmFixture f;
+    private String des;
+
+    @BeforeEach
+    void open() {
+        f = new VmFixture(dir);
+        des = f.cvmDes("des-cvm", "cvm-key", null);
+        f.grant(f.orchestrator.objectId(), "get", "release");
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    private void rejected(ObjectNode body, int status, String code, String... messageParts) {
+        var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), status, code);
+        assertThat(e.getMessage()).contains(messageParts);
+    }
+
+    @Test
+    void invalidBodiesAreRefusedBeforeAnythingIsWritten() {
+        rejected(f.cvmBody("Standard_DC2as_v9", "DiskWithVMGuestState", des, 0), 400, "SkuNotAvailable",
+                "Standard_DC2as_v9", "Close matches");
+        ObjectNode badRegion = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0).put("location", "atlantis");
+        rejected(badRegion, 400, "LocationNotAvailableForResourceType", "atlantis");
+        rejected(f.cvmBody("Standard_D2s_v5", "DiskWithVMGuestState", des, 0), 400, "BadRequest",
+                "Standard_D2s_v5", "ConfidentialVM");
+        rejected(f.cvmBody(AMD_SIZE, null, des, 0), 400, "InvalidParameter",
+                "Required parameter for Confidential VMs 'managedDisk.securityProfile.securityEncryptionType'");
+        rejected(f.cvmBody(AMD_SIZE, "WholeDisk", null, 0), 400, "InvalidParameter", "WholeDisk",
+                "DiskWithVMGuestState");
+        rejected(f.cvmBody(AMD_SIZE, "VMGuestStateOnly", des, 0), 400, "InvalidParameter",
+                "diskEncryptionSet", "DiskWithVMGuestState");
+
+        ObjectNode standard = f.cvmBody("Standard_D2s_v5", "DiskWithVMGuestState", null, 0);
+        ((ObjectNode) standard.path("properties").path("securityProfile")).put("securityType", "Standard")
+                .remove("uefiSettings");
+        rejected(standard, 400, "InvalidParameter", "confidential VMs only");
+
+        ObjectNode noVtpm = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ((ObjectNode) noVtpm.path("properties").path("securityProfile").path("uefiSettings"))
+                .put("vTpmEnabled", false);
+        rejected(noVtpm, 400, "InvalidParameter", "vTpmEnabled");
+
+        ObjectNode dataDiskEncryption = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 1);
+        ((ObjectNode) dataDiskEncryption.path("properties").path("storageProfile").path("dataDisks").get(0))
+                .putObject("managedDisk").putObject("securityProfile")
+                .put("securityEncryptionType", "DiskWithVMGuestState");
+        rejected(dataDiskEncryption, 400, "InvalidParameter", "not allowed on data disks");
+
+        rejected(f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 5), 409, "OperationNotAllowed",
+                "maximum number of data disks", "4");
+
+        ObjectNode atRestDes = Json.object().put("location", "uaenorth");
+        atRestDes.putObject("identity").put("type", "SystemAssigned");
+        String keyUrl = f.core.keyService().createKey(f.admin, f.vault, "sse-key",
+                Json.parse("{\"kty\":\"RSA\"}")).path("key").path("kid").asText();
+        atRestDes.putObject("properties").put("encryptionType", "EncryptionAtRestWithCustomerKey")
+                .putObject("activeKey").put("keyUrl", keyUrl);
+        f.core.diskEncryptionSets().put(f.admin, f.subscription, "rg", "des-sse", atRestDes);
+        rejected(f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", f.desId("des-sse"), 0), 400, "InvalidParameter",
+                "des-sse", "ConfidentialVmEncryptedWithCustomerKey");
+    }
+
+    @Test
+    void cmkConfidentialVmLifecycle() {
+        ObjectNode vm = f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 2));
+        JsonNode p = vm.path("properties");
+        assertThat(p.path("provisioningState").asText()).isEqualTo("Succeeded");
+        assertThat(p.path("vmId").asText()).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        assertThat(statuses(p.path("instanceView"))).containsExactly("ProvisioningState/succeeded",
+                "PowerState/running");
+
+        String osDiskId = p.path("storageProfile").path("osDisk").path("managedDisk").path("id").asText();
+        assertThat(osDiskId).isEqualToIgnoringCase(f.diskId("vm1_OsDisk_1"));
+        ObjectNode osDisk = f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_OsDisk_1");
+        assertThat(osDisk.path("managedBy").asText()).isEqualTo(f.vmId("vm1"));
+        assertThat(osDisk.path("properties").path("diskState").asText()).isEqualTo("Attached");
+        assertThat(osDisk.path("properties").path("diskSizeGB").asInt()).isEqualTo(2);
+        assertThat(osDisk.path("properties").path("securityProfile").path("securityType").asText())
+                .isEqualTo("ConfidentialVM_DiskEncryptedWithCustomerKey");
+        assertThat(osDisk.path("properties").path("securityProfile").path("secureVMDiskEncryptionSetId").asText())
+                .isEqualToIgnoringCase(des);
+        ObjectNode dataDisk = f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_disk1");
+        assertThat(dataDisk.path("properties").path("diskState").asText()).isEqualTo("Attached");
+        assertThat(dataDisk.path("properties").path("encryption").path("type").asText())
+                .isEqualTo("EncryptionAtRestWithPlatformKey");
+
+        VmFacts facts = f.vms.find(f.vmId("vm1")).orElseThrow();
+        assertThat(facts.disks()).extracting(VmDisk::role).containsExactly(DiskRole.OS, DiskRole.VMGS,
+                DiskRole.DATA, DiskRole.DATA);
+        VmDisk vmgs = facts.disks().get(1);
+        assertThat(vmgs.encryption()).isEqualTo(facts.disks().get(0).encryption());
+        assertThat(vmgs.encryption().diskEncryptionSetId()).isEqualToIgnoringCase(des);
+        assertThat(f.core.diskStore().info(vmgs.storeId()).sizeBytes()).isEqualTo(4L * 1024 * 1024);
+        byte[] head = new byte[64];
+        try (BlockDevice device = f.core.diskStore().open(vmgs.storeId())) {
+            device.read(0, head, 0, head.length);
+        }
+        assertThat(new String(head, StandardCharsets.UTF_8)).startsWith("COFFRE-VMGS 1 vm=" + facts.vmId());
+        assertThat(facts.model().path("properties").path("hardwareProfile").path("vmSize").asText())
+                .isEqualTo(AMD_SIZE);
+
+        // the orchestrator released the key once, with a SEV-SNP attestation
+        assertThat(releasesBy(f.orchestrator.objectId())).isEqualTo(1);
+
+        assertThat(f.act("vm1", Action.POWER_OFF).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(power("vm1")).isEqualTo("PowerState/stopped");
+        assertThat(f.act("vm1", Action.DEALLOCATE).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(power("vm1")).isEqualTo("PowerState/deallocated");
+        assertThat(f.act("vm1", Action.START).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(power("vm1")).isEqualTo("PowerState/running");
+        assertThat(releasesBy(f.orchestrator.objectId())).isEqualTo(2);
+        assertThat(f.act("vm1", Action.RESTART).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(releasesBy(f.orchestrator.objectId())).isEqualTo(3);
+
+        assertThat(f.vms.list(f.admin, f.subscription, null)).extracting(v -> v.path("name").asText())
+                .containsExactly("vm1");
+        ObjectNode tagged = f.vms.patch(f.admin, f.subscription, "rg", "vm1",
+                Json.parse("{\"tags\":{\"env\":\"test\"}}"));
+        assertThat(tagged.path("tags").path("env").asText()).isEqualTo("test");
+
+        // delete: the OS disk (deleteOption Delete) goes with its guest state, the data disks (Detach) stay
+        String op = f.vms.delete(f.admin, f.subscription, "rg", "vm1").orElseThrow();
+        assertThat(f.await(op).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(f.vms.find(f.vmId("vm1"))).isEmpty();
+        assertThat(f.core.disks().facts(osDiskId)).isEmpty();
+        assertThat(f.vms.guestState(osDiskId)).isEmpty();
+        VmFixture.rejects(() -> f.core.diskStore().info(vmgs.storeId()), 404, "DiskNotFound");
+        ObjectNode detached = f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_disk0");
+        assertThat(detached.path("properties").path("diskState").asText()).isEqualTo("Unattached");
+        assertThat(detached.has("managedBy")).isFalse();
+        assertThat(f.vms.delete(f.admin, f.subscription, "rg", "vm1")).isEmpty();
+    }
+
+    @Test
+    void platformKeyVmsNeedNoRelease() {
+        f.create("pmk", f.cvmBody("Standard_DC2es_v6", "DiskWithVMGuestState", null, 0));
+        ObjectNode os = f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "pmk_OsDisk_1");
+        assertThat(os.path("properties").path("securityProfile").path("securityType").asText())
+                .isEqualTo("ConfidentialVM_DiskEncryptedWithPlatformKey");
+        f.create("gso", f.cvmBody(AMD_SIZE, "VMGuestStateOnly", null, 0));
+        ObjectNode gsoOs = f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "gso_OsDisk_1");
+        assertThat(gsoOs.path("properties").path("securityProfile").path("securityType").asText())
+                .isEqualTo("ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey");
+        assertThat(f.vms.find(f.vmId("gso")).orElseThrow().disks()).extracting(VmDisk::role)
+                .containsExactly(DiskRole.OS, DiskRole.VMGS);
+        ObjectNode standard = f.cvmBody("Standard_D2s_v5", null, null, 0);
+        ObjectNode security = (ObjectNode) standard.path("properties").path("securityProfile");
+        security.put("securityType", "TrustedLaunch");
+        ((ObjectNode) standard.path("properties").path("storageProfile").path("osDisk").path("managedDisk"))
+                .remove("securityProfile");
+        f.create("tl", standard);
+        assertThat(f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "tl_OsDisk_1")
+                .at("/properties/securityProfile/securityType").asText()).isEqualTo("TrustedLaunch");
+        assertThat(f.vms.find(f.vmId("tl")).orElseThrow().disks()).extracting(VmDisk::role)
+                .containsExactly(DiskRole.OS);
+        assertThat(releasesBy(f.orchestrator.objectId())).isZero();
+    }
+
+    @Test
+    void theGuestStateFollowsItsOsDiskToTheNextVmAndGoesWithIt() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ((ObjectNode) body.path("properties").path("storageProfile").path("osDisk")).put("deleteOption", "Detach");
+        f.create("first", body);
+        VmDisk vmgs = f.vms.find(f.vmId("first")).orElseThrow().disks().get(1);
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "first").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        String osDisk = f.diskId("first_OsDisk_1");
+        assertThat(f.vms.guestState(osDisk)).contains(vmgs.storeId());
+
+        ObjectNode attach = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ObjectNode os = (ObjectNode) attach.path("properties").path("storageProfile").path("osDisk");
+        os.put("createOption", "Attach").put("deleteOption", "Detach").remove("diskSizeGB");
+        ((ObjectNode) os.path("managedDisk")).put("id", osDisk);
+        f.create("second", attach);
+        VmFacts second = f.vms.find(f.vmId("second")).orElseThrow();
+        assertThat(second.disks()).extracting(VmDisk::storeId).contains(vmgs.storeId());
+        assertThat(releasesBy(f.orchestrator.objectId())).isEqualTo(2);
+
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "second").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(f.core.disks().delete(f.admin, Disks.Kind.DISK, f.subscription, "rg", "first_OsDisk_1"))
+                .isTrue();
+        assertThat(f.vms.guestState(osDisk)).isEmpty();
+        VmFixture.rejects(() -> f.core.diskStore().info(vmgs.storeId()), 404, "DiskNotFound");
+    }
+
+    @Test
+    void aReaderSeesTheVmButCannotStartOrDeleteIt() {
+        f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0));
+        io.coffre.identity.Principal reader = f.core.identity().createServicePrincipal("reader").principal();
+        f.core.accessControl().grantBySystem("/subscriptions/" + f.subscription + "/resourceGroups/rg",
+                io.coffre.authorization.BuiltInRoles.READER, reader.objectId());
+        assertThat(f.vms.get(reader, f.subscription, "rg", "vm1", false).path("name").asText()).isEqualTo("vm1");
+        assertThat(f.vms.list(reader, f.subscription, "rg")).hasSize(1);
+        var e = f.rejectsWithoutWriting(() -> f.vms.act(reader, f.subscription, "rg", "vm1", Action.POWER_OFF), 403,
+                "AuthorizationFailed");
+        assertThat(e.getMessage()).contains("Microsoft.Compute/virtualMachines/powerOff/action");
+        f.rejectsWithoutWriting(() -> f.vms.delete(reader, f.subscription, "rg", "vm1"), 403,
+                "AuthorizationFailed");
+        f.rejectsWithoutWriting(() -> f.vms.put(reader, f.subscription, "rg", "vm2",
+                f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0)), 403, "AuthorizationFailed");
+    }
+
+    @Test
+    void putOnAnExistingVmUpdatesTagsOnly() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
+        f.create("vm1", body);
+        body.putObject("tags").put("team", "a");
+        VirtualMachines.Accepted again = f.vms.put(f.admin, f.subscription, "rg", "vm1", body);
+        assertThat(again.created()).isFalse();
+        assertThat(f.await(again.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(again.resource().at("/tags/team").asText()).isEqualTo("a");
+        ((ObjectNode) body.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), 409,
+                "PropertyChangeNotAllowed");
+        assertThat(e.getMessage()).contains("Standard_DC2as_v6", "Detach");
+    }
+
+    @Test
+    void createFailsCleanlyWithoutTheOrchestratorsReleasePermission() {
+        f.grant(f.orchestrator.objectId(), "get");
+        Map<String, List<String>> before = f.storage();
+        VirtualMachines.Accepted accepted = f.vms.put(f.admin, f.subscription, "rg", "vm1",
+                f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 1));
+        assertThat(accepted.created()).isTrue();
+        assertThat(accepted.resource().path("properties").path("provisioningState").asText()).isEqualTo("Creating");
+        AsyncOperations.Operation op = f.await(accepted.operationId());
+        assertThat(op.status()).isEqualTo(AsyncOperations.Status.Failed);
+        assertThat(op.errorCode()).isEqualTo(KeyRelease.FORBIDDEN);
+        assertThat(op.errorMessage()).contains("Confidential VM Orchestrator", "release", "kv-cvm",
+                "access policy");
+        VmFixture.rejects(() -> f.vms.get(f.admin, f.subscription, "rg", "vm1", false), 404, "ResourceNotFound");
+        assertThat(f.storage()).as("nothing of the failed create is left").isEqualTo(before);
+    }
+
+    @Test
+    void startFailsAndTheVmStaysStoppedWhenTheReleaseIsRefused() {
+        f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0));
+        f.act("vm1", Action.DEALLOCATE);
+        f.grant(f.orchestrator.objectId());
+        AsyncOperations.Operation op = f.act("vm1", Action.START);
+        assertThat(op.status()).isEqualTo(AsyncOperations.Status.Failed);
+        assertThat(op.errorCode()).isEqualTo(KeyRelease.FORBIDDEN);
+        assertThat(power("vm1")).isEqualTo("PowerState/deallocated");
+        f.grant(f.orchestrator.objectId(), "get", "release");
+        assertThat(f.act("vm1", Action.START).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(power("vm1")).isEqualTo("PowerState/running");
+    }
+
+    @Test
+    void releasePolicyTheVmDoesNotSatisfyFailsTheCreate() {
+        // a policy for Intel TDX VMs only: an AMD SEV-SNP VM's token does not satisfy it
+        String tdxOnly = "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\""
+                + f.core.endpoints().attestationIssuer() + "/\",\"allOf\":[{\"claim\":\"x-ms-attestation-type\","
+                + "\"equals\":\"tdxvm\"}]}]}";
+        String tdxDes = f.cvmDes("des-tdx", "tdx-key", tdxOnly.getBytes(StandardCharsets.UTF_8));
+        Map<String, List<String>> before = f.storage();
+        VirtualMachines.Accepted accepted = f.vms.put(f.admin, f.subscription, "rg", "amd",
+                f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", tdxDes, 0));
+        AsyncOperations.Operation op = f.await(accepted.operationId());
+        assertThat(op.status()).isEqualTo(AsyncOperations.Status.Failed);
+        assertThat(op.errorCode()).isEqualTo(KeyRelease.POLICY_NOT_SATISFIED);
+        assertThat(op.errorMessage()).contains("release policy", "tdx-key");
+        assertThat(f.storage()).isEqualTo(before);
+        // the same DES works for a TDX size
+        f.create("intel", f.cvmBody("Standard_DC2es_v6", "DiskWithVMGuestState", tdxDes, 0));
+    }
+
+    @Test
+    void attachingAnAttachedDiskIsRefused() {
+        f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 1));
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
+        ObjectNode data = ((com.fasterxml.jackson.databind.node.ArrayNode) body.path("properties")
+                .path("storageProfile").path("dataDisks")).addObject().put("lun", 0).put("createOption", "Attach");
+        data.putObject("managedDisk").put("id", f.diskId("vm1_disk0"));
+        var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm2", body), 409,
+                "OperationNotAllowed");
+        assertThat(e.getMessage()).contains("Attached", f.vmId("vm1"));
+    }
+
+    private String power(String vm) {
+        List<String> statuses = statuses(f.vms.instanceView(f.admin, f.subscription, "rg", vm));
+        return statuses.stream().filter(s -> s.startsWith("PowerState/")).findFirst().orElseThrow();
+    }
+
+    private static List<String> statuses(JsonNode view) {
+        return java.util.stream.StreamSupport.stream(view.path("statuses").spliterator(), false)
+                .map(s -> s.path("code").asText()).toList();
+    }
+
+    private long releasesBy(String objectId) {
+        return f.core.audit().list(f.core.endpoints().vaultUri("kv-cvm") + "/keys", 1000).stream()
+                .filter(e -> e.operation().equals("KeyRelease") && e.allowed() && objectId.equals(e.principalId()))
+                .count();
+    }
+}
