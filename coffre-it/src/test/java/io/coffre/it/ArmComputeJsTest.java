@@ -34,6 +34,7 @@ class ArmComputeJsTest {
     static final String LOCATION = "uaenorth";
     static final String VAULT = "kv1";
     static final int IMAGE_BYTES = 4 * 1024 * 1024 + 512;
+    static final String VM_SIZE = "Standard_DC2as_v6";
 
     static TestServer server;
     static CoffreCore core;
@@ -122,6 +123,66 @@ class ArmComputeJsTest {
         assertThat(core.resourceIndex().get(des.path("id").asText())).isEmpty();
     }
 
+    @Test
+    void theOfficialJsClientRunsAConfidentialVmWithRestorePoints() throws Exception {
+        NodeProject node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
+        // a v6 confidential size in a region where confidential VMs get restore points
+        assertThat(core.supportMatrix().regions()).contains(LOCATION);
+        assertThat(core.supportMatrix().checkRestorePoint(LOCATION, VM_SIZE, false)).isEmpty();
+        String group = "rg-vm";
+        core.resourceManager().putResourceGroup(admin, subscription(), group, LOCATION, Map.of());
+        String keyUrl = createConfidentialVmKey("vm-key");
+        String seed = UUID.randomUUID().toString();
+
+        NodeProject.Run run = node.run("vm-flow.mjs", environment(group, Map.of(
+                "COFFRE_KEY_URL", keyUrl,
+                "COFFRE_VM_SIZE", VM_SIZE,
+                "COFFRE_DATA_SEED", seed,
+                "COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
+
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        JsonNode out = run.json();
+        String expected = expectedImageSha256(seed);
+        assertThat(out.path("imageSha256").asText()).isEqualTo(expected);
+        assertThat(out.path("diskRestorePointSha256").asText()).as("the data disk read from its disk restore point")
+                .isEqualTo(expected);
+        assertThat(out.path("restoredSha256").asText()).as("a disk restored from the disk restore point")
+                .isEqualTo(expected);
+
+        JsonNode vm = out.path("vm");
+        assertThat(vm.path("provisioningState").asText()).isEqualTo("Succeeded");
+        assertThat(vm.path("securityType").asText()).isEqualTo("ConfidentialVM");
+        assertThat(vm.path("osDiskEncryption").asText()).isEqualTo("DiskWithVMGuestState");
+        assertThat(vm.path("vmId").asText()).isNotBlank();
+        assertThat(vm.path("osDiskId").asText()).endsWithIgnoringCase("/disks/cvm1-os");
+        assertThat(vm.path("dataDiskId").asText()).endsWithIgnoringCase("/disks/vm-data");
+        assertThat(out.at("/osDisk/diskState").asText()).isEqualTo("Attached");
+        assertThat(out.at("/osDisk/managedBy").asText()).isEqualToIgnoringCase(vm.path("id").asText());
+        assertThat(out.at("/osDisk/securityType").asText()).isEqualTo("ConfidentialVM_DiskEncryptedWithCustomerKey");
+        assertThat(out.path("powerAfterCreate").asText()).isEqualTo("PowerState/running");
+        assertThat(out.path("powerAfterPowerOff").asText()).isEqualTo("PowerState/stopped");
+        assertThat(out.path("powerAfterStart").asText()).isEqualTo("PowerState/running");
+        assertThat(Json.MAPPER.convertValue(out.path("vms"), String[].class)).containsExactly("cvm1");
+
+        assertThat(out.at("/collection/sourceId").asText()).isEqualToIgnoringCase(vm.path("id").asText());
+        JsonNode point = out.path("restorePoint");
+        assertThat(point.path("provisioningState").asText()).isEqualTo("Succeeded");
+        assertThat(point.path("vmId").asText()).isEqualTo(vm.path("vmId").asText());
+        assertThat(point.path("securityType").asText()).isEqualTo("ConfidentialVM");
+        assertThat(point.path("osDiskEncryptionSet").asText()).endsWithIgnoringCase("/diskEncryptionSets/des-vm");
+        assertThat(out.path("diskPoints").asInt()).isEqualTo(2);
+        assertThat(out.path("diskRestorePointViews").asInt()).isEqualTo(2);
+        assertThat(Json.MAPPER.convertValue(out.path("collectionPoints"), String[].class)).containsExactly("rp1");
+        assertThat(out.path("restoredSource").asText()).contains("/restorePoints/rp1/diskRestorePoints/");
+
+        assertError(out.path("attachedGrant"), 409, "OperationNotAllowed");
+        assertError(out.path("goneVm"), 404, "ResourceNotFound");
+        assertThat(Json.MAPPER.convertValue(out.path("disksAfterVmDelete"), String[].class))
+                .as("the OS disk goes with the VM (deleteOption Delete), the data disk stays (Detach)")
+                .containsExactly("vm-data", "vm-data-restored");
+        assertThat(out.path("dataDiskState").asText()).isEqualTo("Unattached");
+    }
+
     private static void assertError(JsonNode error, int status, String code) {
         assertThat(error.path("statusCode").asInt()).as(error.toString()).isEqualTo(status);
         assertThat(error.path("code").asText()).as(error.toString()).isEqualTo(code);
@@ -138,7 +199,8 @@ class ArmComputeJsTest {
      * certificate to trust, the resource group and the vault; plus the flow's own variables.
      */
     private static Map<String, String> environment(String group, Map<String, String> flowVariables) throws Exception {
-        JsonNode credentials = Json.parse(Files.readString(server.dataDir().resolve(CoffreCore.ADMIN_CREDENTIALS_FILE)));
+        JsonNode credentials = Json.parse(Files.readString(server.dataDir()
+                .resolve(CoffreCore.ADMIN_CREDENTIALS_FILE)));
         String endpoint = "https://127.0.0.1:" + server.port();
         Map<String, String> env = new HashMap<>(flowVariables);
         env.put("NODE_EXTRA_CA_CERTS", server.dataDir().resolve(TlsMaterial.CERT_FILE).toString());
@@ -180,7 +242,8 @@ class ArmComputeJsTest {
     private static String expectedImageSha256(String seed) throws Exception {
         byte[] image = new byte[IMAGE_BYTES];
         for (int offset = 0, i = 0; offset < IMAGE_BYTES; offset += 32, i++) {
-            byte[] block = MessageDigest.getInstance("SHA-256").digest((seed + ":" + i).getBytes(StandardCharsets.UTF_8));
+            byte[] block = MessageDigest.getInstance("SHA-256")
+                    .digest((seed + ":" + i).getBytes(StandardCharsets.UTF_8));
             System.arraycopy(block, 0, image, offset, Math.min(32, IMAGE_BYTES - offset));
         }
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(image));
