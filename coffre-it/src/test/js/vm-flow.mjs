@@ -113,9 +113,17 @@ run("vm-flow", async () => {
   result.restoredSha256 = sha256(await download(restoredRead.accessSAS));
   await client.disks.beginRevokeAccessAndWait(rg, "vm-data-restored");
 
-  step("errors: write access to an attached disk");
+  step("errors: write access to an attached disk, a crash-consistent restore point, a size without confidential VMs");
   result.attachedGrant = await armError(() => client.disks.beginGrantAccessAndWait(rg, "vm-data",
     { access: "Write", durationInSeconds: 60 }));
+  result.crashConsistent = await armError(() => client.restorePoints.beginCreateAndWait(rg, "rpc1", "rp-crash",
+    { consistencyMode: "CrashConsistent" }));
+  result.notConfidentialSize = await armError(() => client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm2", {
+    location, hardwareProfile: { vmSize: "Standard_D2s_v5" },
+    securityProfile: { securityType: "ConfidentialVM", uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } },
+    storageProfile: { osDisk: { createOption: "FromImage", managedDisk: { securityProfile: {
+      securityEncryptionType: "DiskWithVMGuestState", diskEncryptionSet: { id: des.id } } } } },
+  }));
 
   step("virtualMachines.beginDeleteAndWait");
   await client.virtualMachines.beginDeleteAndWait(rg, "cvm1");

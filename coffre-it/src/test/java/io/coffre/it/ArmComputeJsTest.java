@@ -176,6 +176,9 @@ class ArmComputeJsTest {
         assertThat(out.path("restoredSource").asText()).contains("/restorePoints/rp1/diskRestorePoints/");
 
         assertError(out.path("attachedGrant"), 409, "OperationNotAllowed");
+        assertError(out.path("crashConsistent"), 400, "CrashConsistentRestorePointsNotSupported");
+        assertError(out.path("notConfidentialSize"), 400, "BadRequest");
+        assertThat(out.at("/notConfidentialSize/message").asText()).contains("Standard_D2s_v5");
         assertError(out.path("goneVm"), 404, "ResourceNotFound");
         assertThat(Json.MAPPER.convertValue(out.path("disksAfterVmDelete"), String[].class))
                 .as("the OS disk goes with the VM (deleteOption Delete), the data disk stays (Detach)")
