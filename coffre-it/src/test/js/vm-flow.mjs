@@ -9,6 +9,7 @@ import {
 
 const CVM_ORCHESTRATOR_APP_ID = "bf7b6499-ff71-4aa2-97a4-f372087be7f0";
 const keyUrl = env("COFFRE_KEY_URL");
+const rotatedKeyUrl = env("COFFRE_ROTATED_KEY_URL");
 const vmSize = env("COFFRE_VM_SIZE");
 const data = image(env("COFFRE_DATA_SEED"), Number(env("COFFRE_IMAGE_BYTES")));
 
@@ -28,10 +29,17 @@ run("vm-flow", async () => {
   const filter = encodeURIComponent(`appId eq '${CVM_ORCHESTRATOR_APP_ID}'`);
   const orchestrator = (await rest("GET", `/v1.0/servicePrincipals?$filter=${filter}`)).value[0];
   await grantVaultAccess(orchestrator.id, des.identity.tenantId, ["get", "release"]);
+  step("diskEncryptionSets.beginCreateOrUpdateAndWait for data disks (EncryptionAtRestWithCustomerKey) + grant");
+  const dataDes = await client.diskEncryptionSets.beginCreateOrUpdateAndWait(rg, "des-data", {
+    location, identity: { type: "SystemAssigned" }, encryptionType: "EncryptionAtRestWithCustomerKey",
+    activeKey: { keyUrl, sourceVault: { id: vaultId } },
+  });
+  await grantVaultAccess(dataDes.identity.principalId, dataDes.identity.tenantId, ["get", "wrapKey", "unwrapKey"]);
 
   step("disks.beginCreateOrUpdateAndWait Upload + grant Write + page writes + revoke");
   const dataDisk = await client.disks.beginCreateOrUpdateAndWait(rg, "vm-data", {
     location, sku: { name: "Premium_LRS" }, creationData: { createOption: "Upload", uploadSizeBytes: data.length },
+    encryption: { type: "EncryptionAtRestWithCustomerKey", diskEncryptionSetId: dataDes.id },
   });
   const write = await client.disks.beginGrantAccessAndWait(rg, "vm-data", { access: "Write", durationInSeconds: 600 });
   await uploadPages(write.accessSAS, data);
@@ -89,6 +97,11 @@ run("vm-flow", async () => {
   result.diskRestorePointViews = withView.instanceView?.diskRestorePoints?.length;
   const expanded = await client.restorePointCollections.get(rg, "rpc1", { expand: "restorePoints" });
   result.collectionPoints = (expanded.restorePoints ?? []).map((p) => p.name);
+
+  step("diskEncryptionSets.beginUpdateAndWait of the data disks' DES (rotation: reaches the restore point's copy)");
+  const rotated = await client.diskEncryptionSets.beginUpdateAndWait(rg, "des-data",
+    { activeKey: { keyUrl: rotatedKeyUrl, sourceVault: { id: vaultId } } });
+  result.rotatedKeyUrl = rotated.activeKey?.keyUrl;
 
   step("diskRestorePoint.listByRestorePoint");
   const diskPoints = [];

@@ -132,10 +132,13 @@ class ArmComputeJsTest {
         String group = "rg-vm";
         core.resourceManager().putResourceGroup(admin, subscription(), group, LOCATION, Map.of());
         String keyUrl = createConfidentialVmKey("vm-key");
+        String rotatedKeyUrl = core.keyService().rotateKey(admin, Store.vault(VAULT), "vm-key").path("key")
+                .path("kid").asText();
         String seed = UUID.randomUUID().toString();
 
         NodeProject.Run run = node.run("vm-flow.mjs", environment(group, Map.of(
                 "COFFRE_KEY_URL", keyUrl,
+                "COFFRE_ROTATED_KEY_URL", rotatedKeyUrl,
                 "COFFRE_VM_SIZE", VM_SIZE,
                 "COFFRE_DATA_SEED", seed,
                 "COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
@@ -144,8 +147,9 @@ class ArmComputeJsTest {
         JsonNode out = run.json();
         String expected = expectedImageSha256(seed);
         assertThat(out.path("imageSha256").asText()).isEqualTo(expected);
-        assertThat(out.path("diskRestorePointSha256").asText()).as("the data disk read from its disk restore point")
-                .isEqualTo(expected);
+        assertThat(out.path("rotatedKeyUrl").asText()).isEqualTo(rotatedKeyUrl);
+        assertThat(out.path("diskRestorePointSha256").asText())
+                .as("the data disk read from its disk restore point after the DES key rotation").isEqualTo(expected);
         assertThat(out.path("restoredSha256").asText()).as("a disk restored from the disk restore point")
                 .isEqualTo(expected);
 
