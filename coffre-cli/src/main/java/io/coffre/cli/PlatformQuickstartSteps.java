@@ -11,8 +11,6 @@ import io.coffre.compute.nbd.NbdClient;
 import io.coffre.identity.Directory;
 import io.coffre.json.Json;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -232,11 +230,8 @@ final class PlatformQuickstartSteps {
         return data;
     }
 
-    private NbdClient connect(String disk) throws IOException {
-        Integer port = session.server().nbdPort();
-        check(port != null, "the server's server.json names no NBD port");
-        return NbdClient.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-                VmCommand.DiskData.export(GROUP, VM, disk));
+    private NbdClient connect(String disk) {
+        return VmCommand.DiskData.connect(session, VmCommand.DiskData.export(GROUP, VM, disk));
     }
 
     private static String sha256(byte[] data) {

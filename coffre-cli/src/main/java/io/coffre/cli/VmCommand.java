@@ -223,7 +223,12 @@ final class VmCommand extends CliCommand {
         }
 
         private NbdClient connect(String export) {
-            Integer port = session().server().nbdPort();
+            return connect(session(), export);
+        }
+
+        /** Opens an export on the server's loopback NBD server, whose port server.json names. */
+        static NbdClient connect(Session session, String export) {
+            Integer port = session.server().nbdPort();
             if (port == null) {
                 throw new CliError("The server's server.json has no nbdPort: restart the server with this "
                         + "version of Coffre.");

@@ -34,6 +34,20 @@ public record ArmRequest(Context ctx, Principal caller, String apiVersion) {
         return ctx.queryParam(name);
     }
 
+    /** The JSON body, which must be an object (an empty body is an empty object); anything else is a 400. */
+    public JsonNode objectBody() {
+        return objectBody(ctx);
+    }
+
+    /** {@link #objectBody()} for routes that take no {@code ArmRequest}. */
+    public static JsonNode objectBody(Context ctx) {
+        JsonNode body = Json.parse(ctx.body());
+        if (!body.isObject()) {
+            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
+        }
+        return body;
+    }
+
     /** The JSON body; an empty body is an empty object, malformed JSON a 400. */
     public JsonNode body() {
         return Json.parse(ctx.body());

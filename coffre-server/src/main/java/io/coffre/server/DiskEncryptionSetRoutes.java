@@ -1,6 +1,5 @@
 package io.coffre.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
@@ -32,11 +31,11 @@ final class DiskEncryptionSetRoutes implements RouteModule {
         String item = GROUP + COLLECTION + "/{name}";
         routes.put(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            respond(ctx, sets.put(r.caller(), subscription(ctx), group(ctx), name(ctx), object(r.body())));
+            respond(ctx, sets.put(r.caller(), subscription(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.patch(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            respond(ctx, sets.patch(r.caller(), subscription(ctx), group(ctx), name(ctx), object(r.body())));
+            respond(ctx, sets.patch(r.caller(), subscription(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.get(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
@@ -79,13 +78,6 @@ final class DiskEncryptionSetRoutes implements RouteModule {
                     Lro.accepted(ctx, op, result.resource().path("location").asText(), 200));
         }
         ctx.json(result.resource());
-    }
-
-    private static JsonNode object(JsonNode body) {
-        if (!body.isObject()) {
-            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
-        }
-        return body;
     }
 
     private static String subscription(Context ctx) {

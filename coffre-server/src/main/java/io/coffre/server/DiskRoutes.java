@@ -2,7 +2,6 @@ package io.coffre.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.Disks;
 import io.coffre.compute.Disks.Kind;
@@ -42,7 +41,7 @@ final class DiskRoutes implements RouteModule {
         String item = GROUP + PROVIDER + kind.collection + "/{name}";
         routes.put(item, ctx -> {
             ArmRequest req = begin(ctx);
-            Disks.Put put = disks.put(req.caller(), kind, sub(ctx), group(ctx), name(ctx), objectBody(ctx));
+            Disks.Put put = disks.put(req.caller(), kind, sub(ctx), group(ctx), name(ctx), ArmRequest.objectBody(ctx));
             completed(ctx, put.resource(), kind.resourceType() + "/write", put.created() ? 201 : 200,
                     Json.write(put.resource()));
             ctx.json(put.resource());
@@ -53,7 +52,7 @@ final class DiskRoutes implements RouteModule {
         });
         routes.patch(item, ctx -> {
             ArmRequest req = begin(ctx);
-            ctx.json(disks.patch(req.caller(), kind, sub(ctx), group(ctx), name(ctx), objectBody(ctx)));
+            ctx.json(disks.patch(req.caller(), kind, sub(ctx), group(ctx), name(ctx), ArmRequest.objectBody(ctx)));
         });
         routes.delete(item, ctx -> {
             ArmRequest req = begin(ctx);
@@ -70,7 +69,7 @@ final class DiskRoutes implements RouteModule {
         });
         routes.post(item + "/beginGetAccess", ctx -> {
             ArmRequest req = begin(ctx);
-            JsonNode body = objectBody(ctx);
+            JsonNode body = ArmRequest.objectBody(ctx);
             Disks.Grant grant = disks.grantAccess(req.caller(), kind, sub(ctx), group(ctx), name(ctx),
                     body.path("access").asText(null), body.path("durationInSeconds").asLong(0));
             ObjectNode result = Json.object();
@@ -94,14 +93,6 @@ final class DiskRoutes implements RouteModule {
 
     private static ArmRequest begin(Context ctx) {
         return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-    }
-
-    private static JsonNode objectBody(Context ctx) {
-        JsonNode body = Json.parse(ctx.body());
-        if (!body.isObject()) {
-            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
-        }
-        return body;
     }
 
     private static String sub(Context ctx) {

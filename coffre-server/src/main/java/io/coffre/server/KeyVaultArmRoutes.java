@@ -65,7 +65,7 @@ final class KeyVaultArmRoutes implements RouteModule {
         routes.put(GROUP + PROVIDER + "/vaults/{name}/accessPolicies/{operationKind}", ctx -> {
             Principal caller = begin(ctx);
             String operation = VaultPatches.accessPolicyOperation(ctx.pathParam("operationKind"));
-            JsonNode body = body(ctx);
+            JsonNode body = ArmRequest.objectBody(ctx);
             Store store = Store.vault(ctx.pathParam("name"));
             ObjectNode vault = keys.getStore(caller, subscription(ctx), group(ctx), store);
             keys.putStore(caller, subscription(ctx), group(ctx), store,
@@ -78,7 +78,7 @@ final class KeyVaultArmRoutes implements RouteModule {
         String item = GROUP + PROVIDER + "/" + type.collection + "/{name}";
         routes.put(item, ctx -> {
             Principal caller = begin(ctx);
-            JsonNode body = body(ctx);
+            JsonNode body = ArmRequest.objectBody(ctx);
             Store store = type.store(ctx.pathParam("name"));
             int status = exists(caller, ctx, store) ? 200 : 201;
             ObjectNode resource = keys.putStore(caller, subscription(ctx), group(ctx), store, body);
@@ -95,7 +95,7 @@ final class KeyVaultArmRoutes implements RouteModule {
         });
         routes.patch(item, ctx -> {
             Principal caller = begin(ctx);
-            JsonNode patch = body(ctx);
+            JsonNode patch = ArmRequest.objectBody(ctx);
             Store store = type.store(ctx.pathParam("name"));
             ObjectNode current = keys.getStore(caller, subscription(ctx), group(ctx), store);
             ctx.json(keys.putStore(caller, subscription(ctx), group(ctx), store, VaultPatches.merge(current, patch)));
@@ -135,7 +135,7 @@ final class KeyVaultArmRoutes implements RouteModule {
         });
         routes.post(SUBSCRIPTION + PROVIDER + "/" + type.checkNameAction, ctx -> {
             Principal caller = begin(ctx);
-            JsonNode body = body(ctx);
+            JsonNode body = ArmRequest.objectBody(ctx);
             String name = VaultPatches.nameToCheck(body, type.resourceType);
             boolean taken = isTaken(caller, subscription(ctx), type, name);
             ctx.json(VaultPatches.nameAvailability(type.kind, name, taken));
@@ -145,14 +145,6 @@ final class KeyVaultArmRoutes implements RouteModule {
     /** Management host, then the caller (management audience), then the api-version; the body only after. */
     private static Principal begin(Context ctx) {
         return ArmRequest.begin(ctx, ApiVersions.KEY_VAULT).caller();
-    }
-
-    private static JsonNode body(Context ctx) {
-        JsonNode body = Json.parse(ctx.body());
-        if (!body.isObject()) {
-            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
-        }
-        return body;
     }
 
     private static String subscription(Context ctx) {

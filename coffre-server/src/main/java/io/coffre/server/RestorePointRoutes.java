@@ -2,7 +2,6 @@ package io.coffre.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.Disks;
 import io.coffre.compute.RestorePoints;
@@ -37,7 +36,7 @@ final class RestorePointRoutes implements RouteModule {
         routes.put(COLLECTION, ctx -> {
             ArmRequest req = begin(ctx);
             RestorePoints.Put put = points.putCollection(req.caller(), sub(ctx), group(ctx), collection(ctx),
-                    objectBody(ctx));
+                    ArmRequest.objectBody(ctx));
             ctx.status(put.created() ? 201 : 200).json(put.resource());
         });
         routes.get(COLLECTION, ctx -> {
@@ -63,7 +62,7 @@ final class RestorePointRoutes implements RouteModule {
         routes.put(POINT, ctx -> {
             ArmRequest req = begin(ctx);
             RestorePoints.Accepted accepted = points.create(req.caller(), sub(ctx), group(ctx), collection(ctx),
-                    restorePoint(ctx), objectBody(ctx));
+                    restorePoint(ctx), ArmRequest.objectBody(ctx));
             String location = points.getCollection(req.caller(), sub(ctx), group(ctx), collection(ctx), false)
                     .path("location").asText();
             Lro.accepted(ctx, operations.get(accepted.operationId()).orElseThrow(), location, 201);
@@ -92,7 +91,7 @@ final class RestorePointRoutes implements RouteModule {
         });
         routes.post(DISK_POINT + "/beginGetAccess", ctx -> {
             ArmRequest req = begin(ctx);
-            JsonNode body = objectBody(ctx);
+            JsonNode body = ArmRequest.objectBody(ctx);
             Disks.Grant grant = points.grantAccess(req.caller(), sub(ctx), group(ctx), collection(ctx),
                     restorePoint(ctx), ctx.pathParam("diskRestorePoint"), body.path("access").asText(null),
                     body.path("durationInSeconds").asLong(0));
@@ -125,14 +124,6 @@ final class RestorePointRoutes implements RouteModule {
 
     private static ArmRequest begin(Context ctx) {
         return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-    }
-
-    private static JsonNode objectBody(Context ctx) {
-        JsonNode body = ctx.body().isBlank() ? Json.object() : Json.parse(ctx.body());
-        if (!body.isObject()) {
-            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
-        }
-        return body;
     }
 
     private static String sub(Context ctx) {

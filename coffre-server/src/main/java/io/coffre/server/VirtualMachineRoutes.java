@@ -1,6 +1,5 @@
 package io.coffre.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.vm.VirtualMachines;
@@ -32,7 +31,7 @@ final class VirtualMachineRoutes implements RouteModule {
         String item = GROUP + COLLECTION + "/{name}";
         routes.put(item, ctx -> {
             ArmRequest r = begin(ctx);
-            VirtualMachines.Accepted accepted = vms.put(r.caller(), sub(ctx), group(ctx), name(ctx), object(r));
+            VirtualMachines.Accepted accepted = vms.put(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody());
             polling(ctx, accepted.operationId(), accepted.resource().path("location").asText(),
                     accepted.created() ? 201 : 200);
             ctx.json(accepted.resource());
@@ -44,7 +43,7 @@ final class VirtualMachineRoutes implements RouteModule {
         });
         routes.patch(item, ctx -> {
             ArmRequest r = begin(ctx);
-            ctx.json(vms.patch(r.caller(), sub(ctx), group(ctx), name(ctx), object(r)));
+            ctx.json(vms.patch(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.delete(item, ctx -> {
             ArmRequest r = begin(ctx);
@@ -95,14 +94,6 @@ final class VirtualMachineRoutes implements RouteModule {
 
     private static ArmRequest begin(Context ctx) {
         return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-    }
-
-    private static JsonNode object(ArmRequest r) {
-        JsonNode body = r.body();
-        if (!body.isObject()) {
-            throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
-        }
-        return body;
     }
 
     private static String sub(Context ctx) {

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.compute.RestorePointExports;
 import io.coffre.compute.nbd.NbdClient;
 import io.coffre.identity.Directory;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
 import io.coffre.keyvault.crypto.ReleasePolicy;
+import io.coffre.store.StorageScanner;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -17,9 +19,14 @@ import java.net.http.HttpResponse;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Predicate;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,8 +36,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The platform's main flow over HTTPS, for each kind of confidential-VM key: a key and a DES granted the way
  * {@code az} users grant them, a v6 confidential VM with an uploaded disk attached, guest writes through NBD, a
  * snapshot and a restore point, the data overwritten, disks restored from both read back byte-identical (SHA-256);
- * then the key rotated by hand and automatically, the old versions disabled, and everything still byte-identical,
- * including the VM itself after a stop and a start (which releases the key again).
+ * nothing written is stored in the clear, and a second restore point differs from the first in exactly the blocks
+ * the guest wrote; then the key rotated by hand and automatically, the old versions disabled, and everything still
+ * byte-identical, including the VM itself after a stop and a start (which releases the key again).
  */
 class ConfidentialVmEndToEndTest {
     private static final String MGMT = "management.coffre.localhost";
@@ -68,6 +76,12 @@ class ConfidentialVmEndToEndTest {
             flow.nbdWrite("vm1", "lun0", DATA_OFFSET, lun0Data);
 
             String osDisk = flow.osDisk(vm);
+            // An attached disk takes no direct upload or export; a DES its disks use cannot go.
+            flow.refused("POST", osDisk + "/beginGetAccess" + DISKS,
+                    "{\"access\":\"Write\",\"durationInSeconds\":60}", 409, "OperationNotAllowed");
+            if (des != null) {
+                flow.refused("DELETE", des + COMPUTE, null, 409, "DiskEncryptionSetInUse");
+            }
             String snapshot = flow.put(flow.resource("snapshots", "ossnap"), DISKS, Json.write(Map.of(
                     "location", "uaenorth", "properties", Map.of("incremental", true,
                             "creationData", Map.of("createOption", "Copy", "sourceResourceId", osDisk)))));
@@ -81,6 +95,19 @@ class ConfidentialVmEndToEndTest {
             flow.nbdWrite("vm1", "os", OS_OFFSET, pattern(12, WRITE_BYTES));
             flow.nbdWrite("vm1", "lun0", DATA_OFFSET, pattern(13, WRITE_BYTES));
             flow.nbdWrite("vm1", "lun1", 0, pattern(11, UPLOAD_BYTES));
+            // What went in through upload and through NBD is nowhere in the clear.
+            var core = server.server().core();
+            for (byte[] written : new byte[][] {uploaded, osData, lun0Data, pattern(12, WRITE_BYTES)}) {
+                assertThat(StorageScanner.findBytes(core.metadata(), core.blobs(),
+                        Arrays.copyOfRange(written, 0, 8192), 64)).isEmpty();
+            }
+            // Guest writes feed changed-block tracking: a second restore point differs in the written blocks only.
+            JsonNode second = flow.putAndWait(collection + "/restorePoints/rp2", COMPUTE, "{\"properties\":{}}");
+            Map<String, Set<Long>> changed = changedBlocks(core.restorePointExports().export(core.identity().admin(),
+                    restorePoint.path("id").asText()), core.restorePointExports().export(core.identity().admin(),
+                    second.path("id").asText()));
+            assertThat(changed).containsEntry("OS", Set.of(0L, 1L)).containsEntry("Data0", Set.of(25L))
+                    .containsEntry("Data1", Set.of(0L, 1L)).containsEntry("VMGS", Set.of());
 
             Map<String, String> restored = flow.restoreFrom(snapshot, restorePoint);
             Expectations expected = new Expectations(osData, lun0Data, uploaded);
@@ -106,6 +133,29 @@ class ConfidentialVmEndToEndTest {
             assertThat(sha256(flow.nbdRead("vm1", "lun1", 0, UPLOAD_BYTES)))
                     .isEqualTo(sha256(pattern(11, UPLOAD_BYTES)));
         }
+    }
+
+    /** Per disk (role and LUN), the blocks whose stored object differs between two exported restore points. */
+    private static Map<String, Set<Long>> changedBlocks(RestorePointExports.Manifest from,
+                                                         RestorePointExports.Manifest to) {
+        Map<String, Set<Long>> changed = new HashMap<>();
+        for (RestorePointExports.DiskManifest after : to.disks()) {
+            String disk = after.role() + (after.lun() == null ? "" : after.lun());
+            RestorePointExports.DiskManifest before = from.disks().stream()
+                    .filter(d -> d.role().equals(after.role()) && Objects.equals(d.lun(), after.lun()))
+                    .findFirst().orElseThrow();
+            Map<Long, String> old = new HashMap<>();
+            before.blocks().forEach(b -> old.put(b.index(), HexFormat.of().formatHex(b.sha256())));
+            Set<Long> differ = new TreeSet<>();
+            after.blocks().forEach(b -> {
+                if (!HexFormat.of().formatHex(b.sha256()).equals(old.remove(b.index()))) {
+                    differ.add(b.index());
+                }
+            });
+            differ.addAll(old.keySet());
+            changed.put(disk, differ);
+        }
+        return changed;
     }
 
     /** What disks restored from the snapshot and the restore point must read back. */
@@ -253,6 +303,13 @@ class ConfidentialVmEndToEndTest {
             assertThat(vm.at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
             assertThat(powerState(vm.at("/id").asText())).isEqualTo("PowerState/running");
             return vm.at("/id").asText();
+        }
+
+        /** A call that must fail with this status and ARM error code. */
+        void refused(String method, String pathAndQuery, String body, int status, String code) {
+            HttpResponse<String> r = send(method, pathAndQuery, body);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+            assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo(code);
         }
 
         String osDisk(String vm) {
