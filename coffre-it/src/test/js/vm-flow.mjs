@@ -1,7 +1,7 @@
 // Drives Coffre's confidential virtual machines and restore points with the official @azure/arm-compute client: a
-// CMK confidential VM over an uploaded data disk, power off / start, a restore point, the data disk read back from
-// its disk restore point and restored into a new disk, VM delete. Run by ArmComputeJsTest, which checks the one
-// JSON line this prints on stdout.
+// CMK confidential VM over an uploaded customer-key data disk, power off / start, a restore point, a key rotation of
+// the data disk's DES, the data disk read back from its disk restore point and restored into a new disk, VM delete.
+// Run by ArmComputeJsTest, which checks the one JSON line this prints on stdout.
 import {
   armError, client, download, env, flow, grantVaultAccess, image, location, names, rest, rg, run, sha256,
   uploadPages, vaultId,

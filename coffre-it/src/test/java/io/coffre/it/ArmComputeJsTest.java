@@ -25,9 +25,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The official JavaScript client {@code @azure/arm-compute} (25.1.1, pinned in {@code src/test/js}) against a running
- * Coffre over HTTPS: {@code compute-flow.mjs} runs disk encryption sets, disks, direct upload, snapshots, restore
- * and key rotation with the client's own pollers and prints what it saw as one JSON line. What is not Compute (the
- * resource group, the premium vault and its confidential VM key) is made in-process here.
+ * Coffre over HTTPS, signing in with {@code ClientSecretCredential} as the administrator: {@code compute-flow.mjs}
+ * runs disk encryption sets, disks, direct upload, snapshots, restore and key rotation, {@code vm-flow.mjs} a
+ * customer-key confidential VM with restore points, each with the client's own pollers, and prints what it saw as
+ * one JSON line. What is not Compute (resource groups, the premium vault, its confidential VM keys and their new
+ * versions) is made in-process here; the flows grant vault access themselves, over REST.
  */
 class ArmComputeJsTest {
     static final String KEYS_GROUP = "rg-keys";
