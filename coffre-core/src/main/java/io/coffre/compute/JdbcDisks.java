@@ -535,7 +535,20 @@ final class JdbcDisks implements Disks {
     @Override
     public void writeData(String dataId, String token, long offset, long length, byte[] data) {
         Row row = authorized(dataId, token, true);
-        long size = store.info(row.dataStoreId()).sizeBytes();
+        try (BlockDevice device = store.open(row.dataStoreId())) {
+            checkWrite(offset, length, data, device.size());
+            if (data == null) {
+                device.trim(offset, length);
+            } else {
+                device.write(offset, data, 0, data.length, false);
+            }
+            // the page is acknowledged (201) only once it is durable, as a page blob's Put Page is
+            device.flush();
+        }
+    }
+
+    /** Checks a page write against the disk's size before anything of it is buffered. */
+    private static void checkWrite(long offset, long length, byte[] data, long size) {
         checkRange(offset, length, size);
         if (data != null) {
             if (length > MAX_PAGE_WRITE_BYTES) {
@@ -547,26 +560,18 @@ final class JdbcDisks implements Disks {
                         + "body has " + data.length + "; send exactly the bytes of the range.");
             }
         }
-        try (BlockDevice device = store.open(row.dataStoreId())) {
-            if (data == null) {
-                device.trim(offset, length);
-            } else {
-                device.write(offset, data, 0, data.length, false);
-            }
-            device.flush();
-        }
     }
 
     @Override
     public void readData(String dataId, String token, long offset, long length, OutputStream out) {
         String readable = readableStoreId(dataId, token);
-        long size = store.info(readable).sizeBytes();
-        if (offset < 0 || length <= 0 || offset + length > size) {
-            throw new ArmException(416, "InvalidRange", "The range " + offset + "-" + (offset + length - 1)
-                    + " is not within the disk's " + size + " bytes.");
-        }
-        byte[] buffer = new byte[(int) Math.min(length, MAX_PAGE_WRITE_BYTES)];
         try (BlockDevice device = store.open(readable)) {
+            long size = device.size();
+            if (offset < 0 || length <= 0 || offset + length > size) {
+                throw new ArmException(416, "InvalidRange", "The range " + offset + "-" + (offset + length - 1)
+                        + " is not within the disk's " + size + " bytes.");
+            }
+            byte[] buffer = new byte[(int) Math.min(length, MAX_PAGE_WRITE_BYTES)];
             for (long done = 0; done < length; ) {
                 int n = (int) Math.min(buffer.length, length - done);
                 device.read(offset + done, buffer, 0, n);

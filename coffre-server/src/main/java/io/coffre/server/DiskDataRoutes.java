@@ -8,6 +8,7 @@ import io.javalin.http.Handler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -127,13 +128,19 @@ final class DiskDataRoutes implements RouteModule {
     }
 
     /**
-     * Reads at most one byte more than the range names (and never more than a page write may carry), so an
-     * oversized body is refused, not buffered; {@link Disks#writeData} names what is wrong.
+     * Reads the body straight into an array of the range's length (never more than a page write may carry) and
+     * then at most one byte more, so an oversized body is refused, not buffered; {@link Disks#writeData} names what
+     * is wrong with a body of another length.
      */
     private static byte[] body(Context ctx, long length) {
-        int limit = (int) Math.min(Math.max(length, 0), Disks.MAX_PAGE_WRITE_BYTES) + 1;
+        int expected = (int) Math.min(Math.max(length, 0), Disks.MAX_PAGE_WRITE_BYTES);
         try (InputStream in = ctx.req().getInputStream()) {
-            return in.readNBytes(limit);
+            byte[] data = new byte[expected];
+            int n = in.readNBytes(data, 0, expected);
+            if (n < expected) {
+                return Arrays.copyOf(data, n);
+            }
+            return in.read() < 0 ? data : Arrays.copyOf(data, expected + 1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

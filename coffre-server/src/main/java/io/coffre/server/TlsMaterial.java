@@ -31,6 +31,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -144,8 +145,9 @@ public final class TlsMaterial {
             }
             Files.deleteIfExists(keyFile);
             Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            // PKCS#8 ("PRIVATE KEY"): written as SEC1, the JDK's EC key lost its curve and could not be read back
             try (Writer w = Files.newBufferedWriter(keyFile); JcaPEMWriter pem = new JcaPEMWriter(w)) {
-                pem.writeObject(privateKey);
+                pem.writeObject(new JcaPKCS8Generator(privateKey, null));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,0 +1,635 @@
+package io.coffre.bench;
+
+import io.coffre.CoffreCore;
+import io.coffre.compute.disk.BlockDevice;
+import io.coffre.compute.nbd.ExportRegistry;
+import io.coffre.compute.nbd.NbdServer;
+import io.coffre.json.Json;
+import io.coffre.server.CoffreServer;
+import io.coffre.server.ServerConfig;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Throughput of Coffre's disk data paths against a durable copy of the same bytes on the same file system, in one
+ * run, as ratios: (a) the baseline, a file copy fsynced at the end (and a variant fsyncing every 4 MiB);
+ * (b) upload over HTTPS (beginGetAccess Write, 4 MiB page PUTs with a few in flight as azcopy sends them,
+ * endGetAccess); (c) download over HTTPS (parallel ranged GETs, SHA-256 checked against the image); (d) NBD with the
+ * real {@code nbdcopy} at its defaults, writing the image into a disk exported by an in-process {@link NbdServer}
+ * (timed until the disconnect flush made it durable) and reading it back into a file (SHA-256 checked).
+ *
+ * <p>The server is real (HTTPS, H2, encrypted block objects in files) on a fresh temporary data directory; the disk
+ * is platform-key encrypted. The image is incompressible pseudo-random data, generated once before any timing.
+ *
+ * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4]}. Throws when a read-back
+ * differs from the image, so a smoke test can run it small.
+ */
+public final class DataPathBenchmark {
+    static final int PAGE_BYTES = 4 << 20;
+    private static final String API = "?api-version=2026-03-02";
+    private static final String GROUP = "bench";
+    private static final String EXPORT = "bench-disk";
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB)", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * One measured path: the bytes it moved, how long it took, the CPU time this JVM (server and HTTPS client, not
+     * nbdcopy) spent meanwhile and the part of it the HTTPS client's threads used. CPU per GiB tells the paths apart
+     * even when other work loads the machine.
+     */
+    public record Result(String path, long bytes, double seconds, double cpuSeconds, double clientCpuSeconds) {
+        double megabytesPerSecond() {
+            return bytes / seconds / 1e6;
+        }
+
+        double serverCpuSecondsPerGib() {
+            return (cpuSeconds - clientCpuSeconds) / bytes * (1L << 30);
+        }
+
+        double clientCpuSecondsPerGib() {
+            return clientCpuSeconds / bytes * (1L << 30);
+        }
+    }
+
+    private record Stopwatch(long wallNanos, long cpuNanos) {
+        static Stopwatch start() {
+            return new Stopwatch(System.nanoTime(), processCpuNanos());
+        }
+
+        Result result(String path, long bytes) {
+            return result(path, bytes, 0);
+        }
+
+        Result result(String path, long bytes, long clientCpuNanos) {
+            return new Result(path, bytes, (System.nanoTime() - wallNanos) / 1e9,
+                    (processCpuNanos() - cpuNanos) / 1e9, clientCpuNanos / 1e9);
+        }
+
+        static long threadCpuNanos() {
+            return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+        }
+
+        private static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+        }
+    }
+
+    private DataPathBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long size = 2L << 30;
+        int parallel = 4;
+        for (int i = 0; i < args.length; i += 2) {
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + args[i] + " needs a value");
+            }
+            switch (args[i]) {
+                case "--size" -> size = parseSize(args[i + 1]);
+                case "--parallel" -> parallel = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; use --size 2GiB --parallel 4");
+            }
+        }
+        if (size <= 0 || size % 512 != 0) {
+            throw new IllegalArgumentException("--size must be a positive multiple of 512 bytes, got " + size);
+        }
+        if (parallel < 1 || parallel > 32) {
+            throw new IllegalArgumentException("--parallel must be 1..32");
+        }
+        run(size, parallel);
+    }
+
+    /** Runs every path once and prints the table; returns the results, baseline first. */
+    public static List<Result> run(long size, int parallel) throws Exception {
+        Path work = Files.createTempDirectory("coffre-datapath-bench");
+        Path dataDir = Files.createDirectories(work.resolve("data"));
+        Path image = work.resolve("image.raw");
+        System.out.printf(Locale.ROOT, "Data path, %s image, %d in flight, %d cores, load average %.2f%n",
+                human(size), parallel, Runtime.getRuntime().availableProcessors(), loadAverage());
+        try {
+            byte[] imageSha = generateImage(image, size);
+            List<Result> results = new ArrayList<>();
+            try (CoffreServer server = CoffreServer.start(ServerConfig.defaults(dataDir).withPort(0))) {
+                Arm arm = new Arm(server);
+                warmUp(arm, server.core(), work, size, parallel);
+                results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), false));
+                results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), true));
+                results.addAll(https(arm, image, size, imageSha, parallel));
+                results.addAll(nbd(arm, server.core(), image, size, imageSha, work));
+            }
+            print(results);
+            return results;
+        } finally {
+            deleteRecursively(work);
+        }
+    }
+
+    /**
+     * Runs every Coffre path once, untimed, on a quarter of the size (at most 256 MiB): a server that has been up a
+     * while has its code compiled, so the measured runs should not pay the JIT's start-up work.
+     */
+    private static void warmUp(Arm arm, CoffreCore core, Path work, long size, int parallel) throws Exception {
+        long warmSize = Math.min(256L << 20, size / 4) / 512 * 512;
+        if (warmSize == 0) {
+            return;
+        }
+        Path warmImage = work.resolve("warm-up.raw");
+        byte[] sha = generateImage(warmImage, warmSize);
+        https(arm, warmImage, warmSize, sha, parallel);
+        nbd(arm, core, warmImage, warmSize, sha, work);
+        Files.delete(warmImage);
+    }
+
+    /** (a) Copies the image with 4 MiB reads and writes and fsyncs at the end (or after every write). */
+    private static Result durableCopy(Path image, Path copy, boolean fsyncEachWrite) throws IOException {
+        long size = Files.size(image);
+        ByteBuffer buffer = ByteBuffer.allocateDirect(PAGE_BYTES);
+        Stopwatch started = Stopwatch.start();
+        try (FileChannel in = FileChannel.open(image, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            while (in.read(buffer) > 0 || buffer.position() > 0) {
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                buffer.clear();
+                if (fsyncEachWrite) {
+                    out.force(false);
+                }
+            }
+            out.force(true);
+        }
+        Result result = started.result(fsyncEachWrite ? "file copy, fsync every 4 MiB" : "file copy, fsync at end",
+                size);
+        Files.delete(copy);
+        return result;
+    }
+
+    /** (b) and (c): upload the image to a new disk, then download it and compare. */
+    private static List<Result> https(Arm arm, Path image, long size, byte[] imageSha, int parallel)
+            throws Exception {
+        String disk = arm.createUploadDisk("upload-disk", size);
+        String writeSas = arm.grantAccess(disk, "Write");
+        long chunks = (size + PAGE_BYTES - 1) / PAGE_BYTES;
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        List<Result> results = new ArrayList<>();
+        try (FileChannel in = FileChannel.open(image, StandardOpenOption.READ)) {
+            AtomicLong next = new AtomicLong();
+            AtomicLong clientCpu = new AtomicLong();
+            Stopwatch started = Stopwatch.start();
+            List<Future<?>> uploaders = new ArrayList<>();
+            for (int t = 0; t < parallel; t++) {
+                uploaders.add(pool.submit(() -> {
+                    long cpu = Stopwatch.threadCpuNanos();
+                    byte[] page = new byte[PAGE_BYTES];
+                    for (long chunk; (chunk = next.getAndIncrement()) < chunks; ) {
+                        long offset = chunk * PAGE_BYTES;
+                        int length = (int) Math.min(PAGE_BYTES, size - offset);
+                        readFully(in, offset, page, length);
+                        arm.putPage(writeSas, offset, page, length);
+                    }
+                    clientCpu.addAndGet(Stopwatch.threadCpuNanos() - cpu);
+                    return null;
+                }));
+            }
+            for (Future<?> uploader : uploaders) {
+                uploader.get();
+            }
+            arm.revokeAccess(disk);
+            results.add(started.result("upload over HTTPS (4 MiB pages)", size, clientCpu.get()));
+        }
+
+        String readSas = arm.grantAccess(disk, "Read");
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        AtomicLong clientCpu = new AtomicLong();
+        Stopwatch started = Stopwatch.start();
+        long hashingCpu = Stopwatch.threadCpuNanos();
+        // ranged GETs run ahead in parallel; the digest takes them in order, so at most a window is held
+        List<Future<byte[]>> window = new ArrayList<>();
+        long submitted = 0;
+        for (long chunk = 0; chunk < chunks; chunk++) {
+            while (submitted < chunks && submitted < chunk + 2L * parallel) {
+                long offset = submitted * PAGE_BYTES;
+                int length = (int) Math.min(PAGE_BYTES, size - offset);
+                window.add(pool.submit(() -> {
+                    long cpu = Stopwatch.threadCpuNanos();
+                    try {
+                        return arm.getRange(readSas, offset, length);
+                    } finally {
+                        clientCpu.addAndGet(Stopwatch.threadCpuNanos() - cpu);
+                    }
+                }));
+                submitted++;
+            }
+            sha.update(window.remove(0).get());
+        }
+        clientCpu.addAndGet(Stopwatch.threadCpuNanos() - hashingCpu);
+        Result download = started.result("download over HTTPS (parallel ranged GETs)", size, clientCpu.get());
+        arm.revokeAccess(disk);
+        pool.shutdown();
+        requireSame("download over HTTPS", sha.digest(), imageSha);
+        results.add(download);
+        arm.delete(disk);
+        return results;
+    }
+
+    /** (d) nbdcopy into an NBD export of a new disk, then out of it into a file. */
+    private static List<Result> nbd(Arm arm, CoffreCore core, Path image, long size, byte[] imageSha, Path work)
+            throws Exception {
+        if (!onPath("nbdcopy")) {
+            System.out.println("nbdcopy is not installed (Debian package libnbd-bin): NBD paths not measured");
+            return List.of();
+        }
+        String disk = arm.createUploadDisk("nbd-disk", size);
+        String storeId = arm.storeId(disk);
+        Exports exports = new Exports(EXPORT, core, storeId);
+        List<Result> results = new ArrayList<>();
+        try (NbdServer server = NbdServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), exports)) {
+            String uri = "nbd://127.0.0.1:" + server.port() + "/" + EXPORT;
+            Stopwatch started = Stopwatch.start();
+            exec("nbdcopy", image.toString(), uri);
+            // nbdcopy sends no FLUSH: its writes are durable once the server flushed them on disconnect
+            exports.awaitAllClosed();
+            results.add(started.result("nbdcopy -> NBD export (durable on disconnect)", size));
+
+            Path out = work.resolve("nbd-out.raw");
+            started = Stopwatch.start();
+            exec("nbdcopy", uri, out.toString());
+            Result read = started.result("nbdcopy <- NBD export (into a file)", size);
+            exports.awaitAllClosed();
+            requireSame("nbdcopy read-back", sha256(out), imageSha);
+            Files.delete(out);
+            results.add(read);
+        }
+        arm.delete(disk);
+        return results;
+    }
+
+    /** One disk exported under one name; every connection gets its own handle, as VM exports will. */
+    private static final class Exports implements ExportRegistry {
+        private final String name;
+        private final CoffreCore core;
+        private final String storeId;
+        private final AtomicInteger open = new AtomicInteger();
+
+        Exports(String name, CoffreCore core, String storeId) {
+            this.name = name;
+            this.core = core;
+            this.storeId = storeId;
+        }
+
+        @Override
+        public Optional<Export> open(String exportName) {
+            if (!name.equals(exportName)) {
+                return Optional.empty();
+            }
+            BlockDevice device = core.diskStore().open(storeId);
+            open.incrementAndGet();
+            return Optional.of(new Export(new CountedDevice(device), false));
+        }
+
+        @Override
+        public List<String> list() {
+            return List.of(name);
+        }
+
+        /** Waits until every connection's device was closed, i.e. flushed. */
+        synchronized void awaitAllClosed() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (open.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("NBD connections did not close within 10 minutes");
+                }
+                wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+
+        private synchronized void closed() {
+            open.decrementAndGet();
+            notifyAll();
+        }
+
+        private final class CountedDevice implements BlockDevice {
+            private final BlockDevice device;
+
+            CountedDevice(BlockDevice device) {
+                this.device = device;
+            }
+
+            @Override
+            public long size() {
+                return device.size();
+            }
+
+            @Override
+            public void read(long offset, byte[] target, int targetOffset, int length) {
+                device.read(offset, target, targetOffset, length);
+            }
+
+            @Override
+            public void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
+                device.write(offset, source, sourceOffset, length, fua);
+            }
+
+            @Override
+            public void flush() {
+                device.flush();
+            }
+
+            @Override
+            public void trim(long offset, long length) {
+                device.trim(offset, length);
+            }
+
+            @Override
+            public void close() {
+                try {
+                    device.close();
+                } finally {
+                    closed();
+                }
+            }
+        }
+    }
+
+    /** The admin on the management host (127.0.0.1, which the TLS certificate names). */
+    private static final class Arm {
+        private final CoffreServer server;
+        private final String token;
+        private final HttpClient http;
+        private final String group;
+        /** One factory for every data request: connections are kept alive only for the factory that made them. */
+        private final SSLSocketFactory sockets;
+
+        Arm(CoffreServer server) throws Exception {
+            this.server = server;
+            CoffreCore core = server.core();
+            this.token = Files.readString(server.config().dataDir().resolve(CoffreCore.ADMIN_TOKEN_FILE)).trim();
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("coffre", server.tlsCertificate());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            this.sockets = tls.getSocketFactory();
+            this.http = HttpClient.newBuilder().sslContext(tls).version(HttpClient.Version.HTTP_1_1).build();
+            String subscription = core.identity().defaultSubscriptionId();
+            core.resourceManager().putResourceGroup(core.identity().admin(), subscription, GROUP, "uaenorth",
+                    Map.of());
+            this.group = "/subscriptions/" + subscription + "/resourceGroups/" + GROUP;
+        }
+
+        /** A platform-key disk of {@code size} bytes waiting for an upload; returns its resource id. */
+        String createUploadDisk(String name, long size) throws Exception {
+            String id = group + "/providers/Microsoft.Compute/disks/" + name;
+            arm("PUT", id, "{\"location\":\"uaenorth\",\"properties\":{\"creationData\":{\"createOption\":"
+                    + "\"Upload\",\"uploadSizeBytes\":" + size + "}}}", 201);
+            return id;
+        }
+
+        String storeId(String disk) throws Exception {
+            return Json.parse(arm("GET", disk, null, 200).body()).at("/properties/uniqueId").asText();
+        }
+
+        String grantAccess(String disk, String access) throws Exception {
+            HttpResponse<String> started = arm("POST", disk + "/beginGetAccess", "{\"access\":\"" + access
+                    + "\",\"durationInSeconds\":36000}", 202);
+            HttpResponse<String> result = send(HttpRequest.newBuilder(URI.create(started.headers()
+                    .firstValue("Location").orElseThrow())).GET(), 200);
+            return Json.parse(result.body()).path("accessSAS").asText();
+        }
+
+        void revokeAccess(String disk) throws Exception {
+            arm("POST", disk + "/endGetAccess", null, 202);
+        }
+
+        void delete(String disk) throws Exception {
+            arm("DELETE", disk, null, 200);
+        }
+
+        /**
+         * Page PUTs and ranged GETs go over blocking {@link HttpsURLConnection}s (kept alive and reused), the
+         * lightest JDK client: the client shares the machine's cores with the server, as azcopy would.
+         */
+        void putPage(String sas, long offset, byte[] page, int length) throws IOException {
+            HttpsURLConnection c = data(sas);
+            c.setRequestMethod("PUT");
+            c.setDoOutput(true);
+            c.setFixedLengthStreamingMode(length);
+            c.setRequestProperty("x-ms-range", "bytes=" + offset + "-" + (offset + length - 1));
+            c.setRequestProperty("x-ms-page-write", "update");
+            try (OutputStream out = c.getOutputStream()) {
+                out.write(page, 0, length);
+            }
+            int status = c.getResponseCode();
+            if (status != 201) {
+                throw new IllegalStateException("page PUT at " + offset + " -> " + status + " " + drain(c));
+            }
+            drain(c);
+        }
+
+        byte[] getRange(String sas, long offset, int length) throws IOException {
+            HttpsURLConnection c = data(sas);
+            c.setRequestProperty("Range", "bytes=" + offset + "-" + (offset + length - 1));
+            int status = c.getResponseCode();
+            if (status != 206) {
+                throw new IllegalStateException("ranged GET at " + offset + " -> " + status + " " + drain(c));
+            }
+            byte[] body = new byte[length];
+            try (InputStream in = c.getInputStream()) {
+                int n = in.readNBytes(body, 0, length);
+                if (n != length || in.read() >= 0) {
+                    throw new IllegalStateException("ranged GET at " + offset + " returned a body of another length");
+                }
+            }
+            return body;
+        }
+
+        private HttpsURLConnection data(String sas) throws IOException {
+            HttpsURLConnection c = (HttpsURLConnection) URI.create(sas).toURL().openConnection();
+            c.setSSLSocketFactory(sockets);
+            return c;
+        }
+
+        /** Reads what is left of a response, so its connection goes back to the keep-alive cache. */
+        private static String drain(HttpsURLConnection c) throws IOException {
+            try (InputStream in = c.getErrorStream() != null ? c.getErrorStream() : c.getInputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        }
+
+        private HttpResponse<String> arm(String method, String path, String body, int expected) throws Exception {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path
+                    + API)).method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+            if (body != null) {
+                b.header("Content-Type", "application/json");
+            }
+            return send(b, expected);
+        }
+
+        private HttpResponse<String> send(HttpRequest.Builder request, int expected) throws Exception {
+            HttpResponse<String> r = http.send(request.header("Authorization", "Bearer " + token).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != expected) {
+                throw new IllegalStateException(r.request().method() + " " + r.request().uri() + " -> "
+                        + r.statusCode() + " " + r.body());
+            }
+            return r;
+        }
+    }
+
+    /** Writes {@code size} bytes of incompressible pseudo-random data; returns their SHA-256. */
+    private static byte[] generateImage(Path image, long size) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        SplittableRandom random = new SplittableRandom(size);
+        ByteBuffer buffer = ByteBuffer.allocate(PAGE_BYTES);
+        try (FileChannel out = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (long done = 0; done < size; ) {
+                int n = (int) Math.min(PAGE_BYTES, size - done);
+                buffer.clear();
+                while (buffer.position() + Long.BYTES <= n) {
+                    buffer.putLong(random.nextLong());
+                }
+                while (buffer.position() < n) {
+                    buffer.put((byte) random.nextInt());
+                }
+                sha.update(buffer.array(), 0, n);
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                done += n;
+            }
+            // on disk before any timing, so the baseline does not compete with the image's write-back
+            out.force(true);
+        }
+        return sha.digest();
+    }
+
+    private static void print(List<Result> results) {
+        Result baseline = results.get(0);
+        System.out.printf(Locale.ROOT, "%-48s %8s %8s %7s  %s%n", "path", "seconds", "MB/s", "ratio",
+                "CPU s/GiB: server (JVM) + HTTPS client");
+        for (Result r : results) {
+            System.out.printf(Locale.ROOT, "%-48s %8.2f %8.1f %6.2fx  %6.2f + %.2f%n", r.path(), r.seconds(),
+                    r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond(),
+                    r.serverCpuSecondsPerGib(), r.clientCpuSecondsPerGib());
+        }
+    }
+
+    private static void readFully(FileChannel in, long offset, byte[] target, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(target, 0, length);
+        while (buffer.hasRemaining()) {
+            if (in.read(buffer, offset + buffer.position()) < 0) {
+                throw new IOException("the image ended early at " + (offset + buffer.position()));
+            }
+        }
+    }
+
+    private static void requireSame(String what, byte[] actual, byte[] expected) {
+        if (!MessageDigest.isEqual(actual, expected)) {
+            throw new IllegalStateException(what + ": SHA-256 " + HexFormat.of().formatHex(actual)
+                    + " differs from the image's " + HexFormat.of().formatHex(expected));
+        }
+    }
+
+    private static byte[] sha256(Path file) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        ByteBuffer buffer = ByteBuffer.allocate(PAGE_BYTES);
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (in.read(buffer) > 0) {
+                buffer.flip();
+                sha.update(buffer);
+                buffer.clear();
+            }
+        }
+        return sha.digest();
+    }
+
+    private static void exec(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(30, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            process.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+        }
+    }
+
+    private static boolean onPath(String binary) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, binary)));
+    }
+
+    static long parseSize(String text) {
+        Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("size '" + text + "' is not of the form 2GiB, 64MiB, 512KiB or bytes");
+        }
+        long shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "kib" -> 10;
+            case "mib" -> 20;
+            case "gib" -> 30;
+            default -> 0;
+        };
+        return Long.parseLong(m.group(1)) << shift;
+    }
+
+    private static String human(long bytes) {
+        return bytes % (1L << 30) == 0 ? (bytes >> 30) + " GiB" : bytes % (1L << 20) == 0 ? (bytes >> 20) + " MiB"
+                : bytes + " bytes";
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
