@@ -21,7 +21,8 @@ public interface AsyncOperations extends AutoCloseable {
      *                   polling URL)
      * @param kind       what the operation does, e.g. {@code Microsoft.Compute/diskEncryptionSets/rotate}; resumers
      *                   are registered per kind
-     * @param result     JSON the operation produced (the operationResults body), or null
+     * @param result     JSON the operation produced (the operationResults body), {@link #EMPTY_RESULT} for a 200
+     *                   without a body, or null (204)
      * @param errorStatus HTTP status the failure is reported with on operationResults, or 0 while not failed
      */
     record Operation(String id, String resourceId, String kind, Status status, Instant startTime, Instant endTime,
@@ -30,6 +31,12 @@ public interface AsyncOperations extends AutoCloseable {
             return status != Status.InProgress;
         }
     }
+
+    /**
+     * The result of an operation that ends with 200 and no body: SDK pollers of some actions (disk
+     * {@code endGetAccess}) accept only 200 or 202 on the result URL, not 204.
+     */
+    String EMPTY_RESULT = "";
 
     /** @param threads the size of the pool {@link #runAsync} work runs on */
     static AsyncOperations open(MetadataStore metadata, CoffreClock clock, int threads) {

@@ -46,6 +46,7 @@ final class DesRotations implements AutoCloseable {
     private final AsyncOperations operations;
     private final CoffreClock clock;
     private final Function<String, Principal> desPrincipal;
+    private final Function<String, Optional<ObjectNode>> desResource;
     private final Map<String, RotationConsumer> consumers = new ConcurrentHashMap<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "coffre-des-rotation");
@@ -53,15 +54,21 @@ final class DesRotations implements AutoCloseable {
         return t;
     });
 
-    /** @param desPrincipal the managed identity of a DES, by its lower-case id */
+    /**
+     * @param desPrincipal the managed identity of a DES, by its lower-case id
+     * @param desResource  the ARM resource of a DES, by its lower-case id: a finished rotation's result, which the
+     *                     SDK pollers of a PATCH read from the Location URL as the updated DES
+     */
     DesRotations(MetadataStore metadata, KeyHierarchy hierarchy, DesAccess access, AsyncOperations operations,
-                 CoffreClock clock, Function<String, Principal> desPrincipal) {
+                 CoffreClock clock, Function<String, Principal> desPrincipal,
+                 Function<String, Optional<ObjectNode>> desResource) {
         this.metadata = metadata;
         this.hierarchy = hierarchy;
         this.access = access;
         this.operations = operations;
         this.clock = clock;
         this.desPrincipal = desPrincipal;
+        this.desResource = desResource;
         operations.registerResumer(DiskEncryptionSets.ROTATION_KIND, op -> advance(op.id()));
     }
 
@@ -223,9 +230,7 @@ final class DesRotations implements AutoCloseable {
         if (acknowledged(event.id()).containsAll(required)) {
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_des_rotations SET state = 'Completed'"
                     + " WHERE operation_id = :op").bind("op", r.operationId()).execute());
-            ObjectNode result = Json.object().put("diskEncryptionSetId", event.desId())
-                    .put("keyUrl", event.newKeyUrl()).put("previousKeyUrl", event.oldKeyUrl());
-            operations.succeed(r.operationId(), Json.write(result));
+            operations.succeed(r.operationId(), desResource.apply(event.desId()).map(Json::write).orElse(null));
         }
     }
 

@@ -70,7 +70,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         this.platformKeys = new PlatformKeys(identity, resources, keyService);
         this.desAccess = new DesAccess(keyService, endpoints);
         this.rotations = new DesRotations(metadata, hierarchy, desAccess, operations, clock,
-                desKey -> principalOf(require(desKey)));
+                desKey -> principalOf(require(desKey)), desKey -> find(desKey).map(DesRecord::render));
         keyService.onNewKeyVersion(this::onNewKeyVersion);
     }
 

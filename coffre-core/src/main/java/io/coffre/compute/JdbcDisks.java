@@ -110,6 +110,10 @@ final class JdbcDisks implements Disks {
         checkSecurityProfile(properties.path("securityProfile"));
         ObjectNode document = Json.object();
         document.set("properties", properties.deepCopy());
+        // read-only in Azure and always there (the SDK models parse it as a date); kept as the creation time
+        if (document.get("properties") instanceof ObjectNode p) {
+            p.put("timeCreated", clock.now().toString());
+        }
         copyIfPresent(body, document, "sku", "tags", "zones", "extendedLocation");
         Row row = kind == Kind.SNAPSHOT
                 ? snapshot(caller, id, location, option, creation, properties, document)

@@ -81,7 +81,7 @@ final class DiskRoutes implements RouteModule {
             ArmRequest req = begin(ctx);
             disks.revokeAccess(req.caller(), kind, sub(ctx), group(ctx), name(ctx));
             ObjectNode resource = disks.get(req.caller(), kind, sub(ctx), group(ctx), name(ctx));
-            completed(ctx, resource, kind.resourceType() + "/endGetAccess", 202, null);
+            completed(ctx, resource, kind.resourceType() + "/endGetAccess", 202, AsyncOperations.EMPTY_RESULT);
         });
     }
 

@@ -36,6 +36,8 @@ final class OperationRoutes implements RouteModule {
                 case Succeeded -> {
                     if (op.result() == null) {
                         ctx.status(204);
+                    } else if (op.result().equals(AsyncOperations.EMPTY_RESULT)) {
+                        ctx.status(200);
                     } else {
                         ctx.contentType("application/json; charset=utf-8").result(op.result());
                     }

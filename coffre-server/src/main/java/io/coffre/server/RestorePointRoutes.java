@@ -102,7 +102,7 @@ final class RestorePointRoutes implements RouteModule {
             ArmRequest req = begin(ctx);
             points.revokeAccess(req.caller(), sub(ctx), group(ctx), collection(ctx), restorePoint(ctx),
                     ctx.pathParam("diskRestorePoint"));
-            completed(ctx, req, RestorePoints.DISK_RESTORE_POINT_TYPE + "/endGetAccess", null);
+            completed(ctx, req, RestorePoints.DISK_RESTORE_POINT_TYPE + "/endGetAccess", AsyncOperations.EMPTY_RESULT);
         });
     }
 

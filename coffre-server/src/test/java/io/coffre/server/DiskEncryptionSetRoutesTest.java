@@ -107,6 +107,13 @@ class DiskEncryptionSetRoutesTest {
                 sleep();
             }
             assertThat(state).isEqualTo("Succeeded");
+            // A PATCH's pollers take the updated resource from the Location URL.
+            URI result = URI.create(rotated.headers().firstValue("Location").orElseThrow());
+            HttpResponse<String> finalResult = s.send("GET", MGMT, result.getRawPath() + "?" + result.getRawQuery(), token,
+                    null);
+            assertThat(finalResult.statusCode()).as(finalResult.body()).isEqualTo(200);
+            assertThat(Json.parse(finalResult.body()).at("/properties/activeKey/keyUrl").asText()).isEqualTo(v2);
+            assertThat(Json.parse(finalResult.body()).path("id").asText()).isEqualToIgnoringCase(des);
             JsonNode afterRotation = Json.parse(s.send("GET", MGMT, des + V, token, null).body());
             assertThat(afterRotation.at("/properties/activeKey/keyUrl").asText()).isEqualTo(v2);
             assertThat(afterRotation.at("/properties/lastKeyRotationTimestamp").asText()).isNotBlank();

@@ -53,6 +53,8 @@ class DiskRoutesTest {
             assertThat(disk.at("/properties/diskSizeBytes").asLong()).isEqualTo(4L << 30);
             assertThat(disk.at("/properties/diskState").asText()).isEqualTo("Unattached");
             assertThat(disk.at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
+            assertThat(java.time.Instant.parse(disk.at("/properties/timeCreated").asText()))
+                    .isBeforeOrEqualTo(server.server().core().clock().now());
             assertThat(disk.at("/properties/encryption/type").asText()).isEqualTo("EncryptionAtRestWithPlatformKey");
             assertThat(disk.at("/properties/securityProfile/securityType").asText())
                     .isEqualTo("ConfidentialVM_DiskEncryptedWithPlatformKey");
@@ -453,9 +455,12 @@ class DiskRoutesTest {
             return sas;
         }
 
+        /** endGetAccess; its result URL answers 200 (the SDK pollers accept only 200 or 202 there). */
         void revokeAccess(String path) {
             HttpResponse<String> r = send("POST", path + "/endGetAccess", null);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+            HttpResponse<String> result = sendUrl("GET", r.headers().firstValue("Location").orElseThrow());
+            assertThat(result.statusCode()).as(result.body()).isEqualTo(200);
         }
     }
 }

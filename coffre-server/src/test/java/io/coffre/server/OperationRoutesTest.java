@@ -107,6 +107,17 @@ class OperationRoutesTest {
     }
 
     @Test
+    void anEmptyResultEndsWith200AndNoBody() {
+        String rgId = sub + "/resourceGroups/ops";
+        AsyncOperations.Operation op = ops().start(rgId, "test/end-access");
+        ops().succeed(op.id(), AsyncOperations.EMPTY_RESULT);
+        HttpResponse<String> result = admin.get(sub + "/providers/Microsoft.Resources/locations/uaenorth"
+                + "/operationResults/" + op.id() + "?api-version=2021-04-01");
+        assertThat(result.statusCode()).isEqualTo(200);
+        assertThat(result.body()).isEmpty();
+    }
+
+    @Test
     void operationsAreOnlyFoundWhereTheyBelongAndByThoseWhoMayReadThem() {
         AsyncOperations.Operation op = ops().start(vault, "test/other");
         HttpResponse<String> wrongProvider = admin.get(sub + "/providers/Microsoft.Authorization/locations/uaenorth"

@@ -466,7 +466,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     }
                 }
             }
-            return null;
+            // the SDK pollers read the Location URL after a POST action and accept 200 or 202 there, not 204
+            return AsyncOperations.EMPTY_RESULT;
         }).id();
     }
 

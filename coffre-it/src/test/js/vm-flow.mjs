@@ -1,0 +1,147 @@
+// Drives Coffre's confidential virtual machines and restore points with the official @azure/arm-compute client: a
+// CMK confidential VM over an uploaded customer-key data disk, power off / start, a restore point, a key rotation of
+// the data disk's DES, the data disk read back from its disk restore point and restored into a new disk, VM delete.
+// Run by ArmComputeJsTest, which checks the one JSON line this prints on stdout.
+import {
+  armError, client, download, env, flow, grantVaultAccess, image, location, names, rest, rg, run, sha256,
+  uploadPages, vaultId,
+} from "./coffre.mjs";
+
+const CVM_ORCHESTRATOR_APP_ID = "bf7b6499-ff71-4aa2-97a4-f372087be7f0";
+const keyUrl = env("COFFRE_KEY_URL");
+const rotatedKeyUrl = env("COFFRE_ROTATED_KEY_URL");
+const vmSize = env("COFFRE_VM_SIZE");
+const data = image(env("COFFRE_DATA_SEED"), Number(env("COFFRE_IMAGE_BYTES")));
+
+const powerState = (vm) => vm.instanceView?.statuses?.find((s) => s.code?.startsWith("PowerState/"))?.code;
+
+run("vm-flow", async () => {
+  const { result, step } = flow("vm-flow");
+  result.imageSha256 = sha256(data);
+
+  step("diskEncryptionSets.beginCreateOrUpdateAndWait");
+  const des = await client.diskEncryptionSets.beginCreateOrUpdateAndWait(rg, "des-vm", {
+    location, identity: { type: "SystemAssigned" }, encryptionType: "ConfidentialVmEncryptedWithCustomerKey",
+    activeKey: { keyUrl, sourceVault: { id: vaultId } },
+  });
+  step("grant the DES identity and the Confidential VM Orchestrator on the vault (Graph + Key Vault REST)");
+  await grantVaultAccess(des.identity.principalId, des.identity.tenantId, ["get", "wrapKey", "unwrapKey"]);
+  const filter = encodeURIComponent(`appId eq '${CVM_ORCHESTRATOR_APP_ID}'`);
+  const orchestrator = (await rest("GET", `/v1.0/servicePrincipals?$filter=${filter}`)).value[0];
+  await grantVaultAccess(orchestrator.id, des.identity.tenantId, ["get", "release"]);
+  step("diskEncryptionSets.beginCreateOrUpdateAndWait for data disks (EncryptionAtRestWithCustomerKey) + grant");
+  const dataDes = await client.diskEncryptionSets.beginCreateOrUpdateAndWait(rg, "des-data", {
+    location, identity: { type: "SystemAssigned" }, encryptionType: "EncryptionAtRestWithCustomerKey",
+    activeKey: { keyUrl, sourceVault: { id: vaultId } },
+  });
+  await grantVaultAccess(dataDes.identity.principalId, dataDes.identity.tenantId, ["get", "wrapKey", "unwrapKey"]);
+
+  step("disks.beginCreateOrUpdateAndWait Upload + grant Write + page writes + revoke");
+  const dataDisk = await client.disks.beginCreateOrUpdateAndWait(rg, "vm-data", {
+    location, sku: { name: "Premium_LRS" }, creationData: { createOption: "Upload", uploadSizeBytes: data.length },
+    encryption: { type: "EncryptionAtRestWithCustomerKey", diskEncryptionSetId: dataDes.id },
+  });
+  const write = await client.disks.beginGrantAccessAndWait(rg, "vm-data", { access: "Write", durationInSeconds: 600 });
+  await uploadPages(write.accessSAS, data);
+  await client.disks.beginRevokeAccessAndWait(rg, "vm-data");
+
+  step("virtualMachines.beginCreateOrUpdateAndWait ConfidentialVM");
+  const created = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm1", {
+    location,
+    hardwareProfile: { vmSize },
+    securityProfile: { securityType: "ConfidentialVM", uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } },
+    storageProfile: {
+      osDisk: {
+        name: "cvm1-os", createOption: "FromImage", deleteOption: "Delete", diskSizeGB: 2, caching: "ReadOnly",
+        managedDisk: { storageAccountType: "Premium_LRS", securityProfile: {
+          securityEncryptionType: "DiskWithVMGuestState", diskEncryptionSet: { id: des.id } } },
+      },
+      dataDisks: [{ lun: 0, createOption: "Attach", deleteOption: "Detach", managedDisk: { id: dataDisk.id } }],
+    },
+    osProfile: { computerName: "cvm1", adminUsername: "azureuser" },
+  });
+  result.vm = { id: created.id, vmId: created.vmId, provisioningState: created.provisioningState,
+    securityType: created.securityProfile?.securityType,
+    osDiskId: created.storageProfile?.osDisk?.managedDisk?.id,
+    osDiskEncryption: created.storageProfile?.osDisk?.managedDisk?.securityProfile?.securityEncryptionType,
+    dataDiskId: created.storageProfile?.dataDisks?.[0]?.managedDisk?.id };
+
+  step("virtualMachines.get expand instanceView");
+  result.powerAfterCreate = powerState(await client.virtualMachines.get(rg, "cvm1", { expand: "instanceView" }));
+  const osDisk = await client.disks.get(rg, "cvm1-os");
+  result.osDisk = { diskState: osDisk.diskState, managedBy: osDisk.managedBy,
+    securityType: osDisk.securityProfile?.securityType };
+
+  step("virtualMachines.beginPowerOffAndWait");
+  await client.virtualMachines.beginPowerOffAndWait(rg, "cvm1");
+  result.powerAfterPowerOff = powerState(await client.virtualMachines.instanceView(rg, "cvm1")
+    .then((instanceView) => ({ instanceView })));
+  step("virtualMachines.beginStartAndWait");
+  await client.virtualMachines.beginStartAndWait(rg, "cvm1");
+  result.powerAfterStart = powerState(await client.virtualMachines.get(rg, "cvm1", { expand: "instanceView" }));
+  step("virtualMachines.list");
+  result.vms = await names(client.virtualMachines.list(rg));
+
+  step("restorePointCollections.createOrUpdate");
+  const collection = await client.restorePointCollections.createOrUpdate(rg, "rpc1",
+    { location, source: { id: created.id } });
+  result.collection = { sourceId: collection.source?.id, provisioningState: collection.provisioningState };
+  step("restorePoints.beginCreateAndWait");
+  const point = await client.restorePoints.beginCreateAndWait(rg, "rpc1", "rp1", {});
+  result.restorePoint = { provisioningState: point.provisioningState, consistencyMode: point.consistencyMode,
+    vmId: point.sourceMetadata?.vmId, securityType: point.sourceMetadata?.securityProfile?.securityType,
+    osDiskEncryptionSet: point.sourceMetadata?.storageProfile?.osDisk?.diskRestorePoint?.encryption
+      ?.diskEncryptionSet?.id };
+  step("restorePoints.get expand instanceView, restorePointCollections.get expand restorePoints");
+  const withView = await client.restorePoints.get(rg, "rpc1", "rp1", { expand: "instanceView" });
+  result.diskRestorePointViews = withView.instanceView?.diskRestorePoints?.length;
+  const expanded = await client.restorePointCollections.get(rg, "rpc1", { expand: "restorePoints" });
+  result.collectionPoints = (expanded.restorePoints ?? []).map((p) => p.name);
+
+  step("diskEncryptionSets.beginUpdateAndWait of the data disks' DES (rotation: reaches the restore point's copy)");
+  const rotated = await client.diskEncryptionSets.beginUpdateAndWait(rg, "des-data",
+    { activeKey: { keyUrl: rotatedKeyUrl, sourceVault: { id: vaultId } } });
+  result.rotatedKeyUrl = rotated.activeKey?.keyUrl;
+
+  step("diskRestorePoint.listByRestorePoint");
+  const diskPoints = [];
+  for await (const p of client.diskRestorePoint.listByRestorePoint(rg, "rpc1", "rp1")) {
+    diskPoints.push(p);
+  }
+  result.diskPoints = diskPoints.length;
+  const dataPoint = diskPoints.find((p) => p.sourceResourceId?.toLowerCase() === dataDisk.id.toLowerCase());
+  step("diskRestorePoint.beginGrantAccessAndWait Read + download + revoke");
+  const pointRead = await client.diskRestorePoint.beginGrantAccessAndWait(rg, "rpc1", "rp1", dataPoint.name,
+    { access: "Read", durationInSeconds: 600 });
+  result.diskRestorePointSha256 = sha256(await download(pointRead.accessSAS));
+  await client.diskRestorePoint.beginRevokeAccessAndWait(rg, "rpc1", "rp1", dataPoint.name);
+
+  step("disks.beginCreateOrUpdateAndWait Restore from the disk restore point + read");
+  const restored = await client.disks.beginCreateOrUpdateAndWait(rg, "vm-data-restored", {
+    location, sku: { name: "Premium_LRS" }, creationData: { createOption: "Restore", sourceResourceId: dataPoint.id },
+  });
+  result.restoredSource = restored.creationData?.sourceResourceId;
+  const restoredRead = await client.disks.beginGrantAccessAndWait(rg, "vm-data-restored",
+    { access: "Read", durationInSeconds: 600 });
+  result.restoredSha256 = sha256(await download(restoredRead.accessSAS));
+  await client.disks.beginRevokeAccessAndWait(rg, "vm-data-restored");
+
+  step("errors: write access to an attached disk, a crash-consistent restore point, a size without confidential VMs");
+  result.attachedGrant = await armError(() => client.disks.beginGrantAccessAndWait(rg, "vm-data",
+    { access: "Write", durationInSeconds: 60 }));
+  result.crashConsistent = await armError(() => client.restorePoints.beginCreateAndWait(rg, "rpc1", "rp-crash",
+    { consistencyMode: "CrashConsistent" }));
+  result.notConfidentialSize = await armError(() => client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm2", {
+    location, hardwareProfile: { vmSize: "Standard_D2s_v5" },
+    securityProfile: { securityType: "ConfidentialVM", uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } },
+    storageProfile: { osDisk: { createOption: "FromImage", managedDisk: { securityProfile: {
+      securityEncryptionType: "DiskWithVMGuestState", diskEncryptionSet: { id: des.id } } } } },
+  }));
+
+  step("virtualMachines.beginDeleteAndWait");
+  await client.virtualMachines.beginDeleteAndWait(rg, "cvm1");
+  result.goneVm = await armError(() => client.virtualMachines.get(rg, "cvm1"));
+  result.disksAfterVmDelete = await names(client.disks.listByResourceGroup(rg));
+  result.dataDiskState = (await client.disks.get(rg, "vm-data")).diskState;
+  return result;
+});
