@@ -525,7 +525,7 @@ final class JdbcDisks implements Disks {
 
     @Override
     public long dataSize(String dataId, String token) {
-        return store.info(readableStoreId(dataId, token)).sizeBytes();
+        return store.sizeBytes(readableStoreId(dataId, token));
     }
 
     @Override

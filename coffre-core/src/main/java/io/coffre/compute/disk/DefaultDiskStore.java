@@ -199,6 +199,11 @@ final class DefaultDiskStore implements DiskStore {
     }
 
     @Override
+    public long sizeBytes(String id) {
+        return metadata.findMap(id).orElseThrow(() -> notFound(id)).sizeBytes();
+    }
+
+    @Override
     public List<StoredBlock> storedBlocks(String id) {
         flushIfOpen(id);
         metadata.findMap(id).orElseThrow(() -> notFound(id));
