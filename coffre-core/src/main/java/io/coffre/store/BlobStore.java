@@ -10,7 +10,8 @@ import java.util.function.Consumer;
  *
  * <p>Contract (checked by {@code BlobStoreContract} in the test-jar):
  * <ul>
- *   <li>{@link #put} is atomic and durable when it returns: a reader sees the whole new object or the old one.</li>
+ *   <li>{@link #put} is atomic and durable when it returns: a reader sees the whole new object or the old one.
+ *       It does not keep {@code data}: the caller may reuse the array once it returns.</li>
  *   <li>{@link #get} of a missing key returns empty; {@link #delete} of a missing key is not an error.</li>
  *   <li>{@link #list} calls back exactly once per stored key under the prefix, in no promised order, even while
  *       other threads put and delete; it never shows a half-written object or a temporary file.</li>

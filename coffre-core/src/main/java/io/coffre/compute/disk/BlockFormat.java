@@ -74,11 +74,22 @@ final class BlockFormat {
     /** Encrypts {@code plaintext[0, length)} as block {@code blockIndex}; nonces come from {@code random}. */
     static byte[] encode(SecretKey key, UUID keyId, UUID writeId, long blockIndex, byte[] plaintext, int length,
                          SecureRandom random) {
-        if (length < 1 || length > BLOCK_BYTES || length > plaintext.length) {
-            throw new IllegalArgumentException("block plaintext length must be 1.." + BLOCK_BYTES + ", got " + length);
+        checkLength(plaintext, length);
+        return encode(key, keyId, writeId, blockIndex, plaintext, length, random, new byte[objectLength(length)]);
+    }
+
+    /**
+     * As {@link #encode(SecretKey, UUID, UUID, long, byte[], int, SecureRandom)}, into {@code out}, which must have
+     * exactly {@link #objectLength} bytes; lets a caller reuse one buffer for object after object.
+     */
+    static byte[] encode(SecretKey key, UUID keyId, UUID writeId, long blockIndex, byte[] plaintext, int length,
+                         SecureRandom random, byte[] out) {
+        checkLength(plaintext, length);
+        if (out.length != objectLength(length)) {
+            throw new IllegalArgumentException("the object of " + length + " plaintext bytes has "
+                    + objectLength(length) + " bytes, not " + out.length);
         }
         int segments = segmentCount(length);
-        byte[] out = new byte[objectLength(length)];
         ByteBuffer.wrap(out)
                 .put(MAGIC).put(VERSION)
                 .putLong(keyId.getMostSignificantBits()).putLong(keyId.getLeastSignificantBits())
@@ -104,6 +115,12 @@ final class BlockFormat {
             return out;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);
+        }
+    }
+
+    private static void checkLength(byte[] plaintext, int length) {
+        if (length < 1 || length > BLOCK_BYTES || length > plaintext.length) {
+            throw new IllegalArgumentException("block plaintext length must be 1.." + BLOCK_BYTES + ", got " + length);
         }
     }
 

@@ -25,6 +25,12 @@ final class BlockObjects {
     private final DataKeyRing keys;
     private final SecureRandom random;
     private final Map<String, byte[]> recent;
+    /**
+     * One object buffer of a full block per flush worker, reused: a put does not keep the array (the blob store's
+     * contract), and a fresh 4 MiB array per block costs the collector a humongous allocation each time.
+     */
+    private final ThreadLocal<byte[]> fullObjectBuffer =
+            ThreadLocal.withInitial(() -> new byte[BlockFormat.objectLength(BlockFormat.BLOCK_BYTES)]);
 
     BlockObjects(BlobStore blobs, DataKeyRing keys, SecureRandom random, int cachedBlocks) {
         this.blobs = blobs;
@@ -49,7 +55,9 @@ final class BlockObjects {
     /** Encrypts block {@code index} under {@code keyId}, stores it durably under the write id's name. */
     BlockRef put(UUID keyId, UUID writeId, long index, byte[] plaintext, int length) {
         SecretKey key = key(keyId);
-        byte[] object = BlockFormat.encode(key, keyId, writeId, index, plaintext, length, random);
+        byte[] object = length == BlockFormat.BLOCK_BYTES
+                ? BlockFormat.encode(key, keyId, writeId, index, plaintext, length, random, fullObjectBuffer.get())
+                : BlockFormat.encode(key, keyId, writeId, index, plaintext, length, random);
         String blobKey = BlockRef.blobKey(writeId);
         blobs.put(blobKey, object);
         return new BlockRef(blobKey, sha256(object), keyId);

@@ -10,6 +10,8 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,8 +47,15 @@ final class DefaultDiskStore implements DiskStore {
     private final DataKeyRing keys;
     private final Settings settings;
     private final ExecutorService workers;
-    /** Open disks and how many devices hold each; guarded by itself. */
-    private final Map<String, Shared> open = new HashMap<>();
+    /**
+     * How many devices released by their last holder stay loaded, flushed and idle, so that a disk opened once per
+     * request (a page upload) does not re-read its whole block map each time. Only an open device changes a disk's
+     * map, so an idle one stays exact; {@link #delete} drops it.
+     */
+    static final int IDLE_DEVICES = 16;
+
+    /** Open disks and how many devices hold each (0: idle), in order of last release; guarded by itself. */
+    private final Map<String, Shared> open = new LinkedHashMap<>();
 
     private static final class Shared {
         final WriteBackDevice device;
@@ -190,6 +199,11 @@ final class DefaultDiskStore implements DiskStore {
     }
 
     @Override
+    public long sizeBytes(String id) {
+        return metadata.findMap(id).orElseThrow(() -> notFound(id)).sizeBytes();
+    }
+
+    @Override
     public List<StoredBlock> storedBlocks(String id) {
         flushIfOpen(id);
         metadata.findMap(id).orElseThrow(() -> notFound(id));
@@ -281,7 +295,8 @@ final class DefaultDiskStore implements DiskStore {
     public void delete(String id) {
         List<String> released;
         synchronized (open) {
-            if (open.containsKey(id)) {
+            Shared shared = open.get(id);
+            if (shared != null && shared.holders > 0) {
                 throw ArmException.conflict("DiskInUse", "The disk " + id + " is open (attached or being "
                         + "uploaded); close it before deleting it.");
             }
@@ -289,6 +304,7 @@ final class DefaultDiskStore implements DiskStore {
                 metadata.lockMap(h, id).orElseThrow(() -> notFound(id));
                 return metadata.deleteMap(h, id);
             });
+            open.remove(id); // idle, flushed: nothing of it is lost
         }
         reclaimer.reclaimQuietly(released);
     }
@@ -348,13 +364,24 @@ final class DefaultDiskStore implements DiskStore {
         }
     }
 
-    /** Last holder out flushes and forgets the device; a flush failure keeps it open so the data is not dropped. */
+    /**
+     * Last holder out flushes the device and leaves it idle; the least recently released idle devices beyond
+     * {@link #IDLE_DEVICES} are forgotten. A flush failure keeps the device held so the data is not dropped.
+     */
     private void release(WriteBackDevice device) {
         device.flush();
         synchronized (open) {
             Shared shared = open.get(device.diskId());
             if (shared != null && shared.device == device && --shared.holders == 0) {
-                open.remove(device.diskId());
+                open.remove(device.diskId()); // put back last: the order is that of release
+                open.put(device.diskId(), shared);
+                long idle = open.values().stream().filter(s -> s.holders == 0).count();
+                for (Iterator<Shared> it = open.values().iterator(); idle > IDLE_DEVICES && it.hasNext(); ) {
+                    if (it.next().holders == 0) {
+                        it.remove();
+                        idle--;
+                    }
+                }
             }
         }
     }

@@ -58,6 +58,9 @@ public interface DiskStore extends AutoCloseable {
 
     DiskInfo info(String id);
 
+    /** The size in bytes of a disk or snapshot: {@code info(id).sizeBytes()} without counting its blocks and keys. */
+    long sizeBytes(String id);
+
     /**
      * One block map entry as it is exported: the immutable ciphertext object holding block {@code index}, the
      * object's SHA-256 and the data key it is encrypted under.

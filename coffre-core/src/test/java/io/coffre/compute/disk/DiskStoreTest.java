@@ -52,6 +52,8 @@ class DiskStoreTest {
         assertThat(info.storedBlocks()).isZero();
         assertThat(info.snapshot()).isFalse();
         assertThat(info.writeKeyId()).contains(fixture.keys.keyOf(disk));
+        assertThat(store().sizeBytes(disk)).isEqualTo(64 * MIB);
+        assertThat(store().sizeBytes(store().snapshot(disk))).isEqualTo(64 * MIB);
     }
 
     @Test
@@ -262,6 +264,7 @@ class DiskStoreTest {
         String disk = store().create(8 * MIB, DiskSource.empty());
         assertCode(() -> store().create(4 * MIB, DiskSource.copyOf(disk)), 400, "InvalidDiskSize");
         assertCode(() -> store().open("nope"), 404, "DiskNotFound");
+        assertCode(() -> store().sizeBytes("nope"), 404, "DiskNotFound");
         assertCode(() -> store().open(store().snapshot(disk)), 409, "NotADisk");
         assertCode(() -> store().changedBlocks(disk, "nope"), 404, "DiskNotFound");
         assertCode(() -> store().snapshot(List.of(disk, disk)), 400, "InvalidSnapshotRequest");
@@ -278,6 +281,29 @@ class DiskStoreTest {
         assertThat(fixture.blockFiles()).isEmpty();
         store().delete(disk);
         assertCode(() -> store().delete(disk), 404, "DiskNotFound");
+    }
+
+    @Test
+    void devicesLeftIdleByTheirLastHolderStayExactThroughReopeningEvictionAndDelete() {
+        List<String> disks = new ArrayList<>();
+        for (int i = 0; i < DefaultDiskStore.IDLE_DEVICES + 4; i++) {
+            String disk = store().create(8 * MIB, DiskSource.empty());
+            disks.add(disk);
+            for (int request = 0; request < 2; request++) { // one open per request, as the data endpoint does
+                byte[] page = pattern(100 + 2 * i + request, 4096);
+                try (BlockDevice device = store().open(disk)) {
+                    device.write(request * BLOCK_BYTES, page, 0, page.length, false);
+                }
+            }
+        }
+        for (int i = 0; i < disks.size(); i++) {
+            // the first disks were evicted and reload their map; the last ones are still idle
+            assertThat(read(disks.get(i), 0, 4096)).isEqualTo(pattern(100 + 2 * i, 4096));
+            assertThat(read(disks.get(i), BLOCK_BYTES, 4096)).isEqualTo(pattern(101 + 2 * i, 4096));
+        }
+        String last = disks.get(disks.size() - 1);
+        store().delete(last);
+        assertCode(() -> store().open(last), 404, "DiskNotFound");
     }
 
     @Test
