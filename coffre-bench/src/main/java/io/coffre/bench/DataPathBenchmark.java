@@ -59,8 +59,12 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>The server is real (HTTPS, H2, encrypted block objects in files) on a fresh temporary data directory; the disk
  * is platform-key encrypted. The image is incompressible pseudo-random data, generated once before any timing.
  *
- * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4]}. Throws when a read-back
- * differs from the image, so a smoke test can run it small.
+ * <p>One run on this 2-core machine is noisy (the baseline alone swung between 300 and 1,100 MB/s, and a path run
+ * right after another path pays the JIT's recompilation), so every path runs {@code --rounds} times, interleaved
+ * with the baseline, and the table shows each path's median round with the range of its per-round ratios.
+ *
+ * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4] [--rounds 3]}. Throws when a
+ * read-back differs from the image, so a smoke test can run it small.
  */
 public final class DataPathBenchmark {
     static final int PAGE_BYTES = 4 << 20;
@@ -118,6 +122,7 @@ public final class DataPathBenchmark {
     public static void main(String[] args) throws Exception {
         long size = 2L << 30;
         int parallel = 4;
+        int rounds = 3;
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("option " + args[i] + " needs a value");
@@ -125,8 +130,9 @@ public final class DataPathBenchmark {
             switch (args[i]) {
                 case "--size" -> size = parseSize(args[i + 1]);
                 case "--parallel" -> parallel = Integer.parseInt(args[i + 1]);
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; use --size 2GiB --parallel 4");
+                        + "; use --size 2GiB --parallel 4 --rounds 3");
             }
         }
         if (size <= 0 || size % 512 != 0) {
@@ -135,29 +141,37 @@ public final class DataPathBenchmark {
         if (parallel < 1 || parallel > 32) {
             throw new IllegalArgumentException("--parallel must be 1..32");
         }
-        run(size, parallel);
+        if (rounds < 1 || rounds > 20) {
+            throw new IllegalArgumentException("--rounds must be 1..20");
+        }
+        run(size, parallel, rounds);
     }
 
-    /** Runs every path once and prints the table; returns the results, baseline first. */
-    public static List<Result> run(long size, int parallel) throws Exception {
+    /**
+     * Runs every path {@code rounds} times and prints each path's median round; returns those, baseline first.
+     */
+    public static List<Result> run(long size, int parallel, int rounds) throws Exception {
         Path work = Files.createTempDirectory("coffre-datapath-bench");
         Path dataDir = Files.createDirectories(work.resolve("data"));
         Path image = work.resolve("image.raw");
-        System.out.printf(Locale.ROOT, "Data path, %s image, %d in flight, %d cores, load average %.2f%n",
-                human(size), parallel, Runtime.getRuntime().availableProcessors(), loadAverage());
+        System.out.printf(Locale.ROOT, "Data path, %s image, %d in flight, %d rounds, %d cores, load average %.2f%n",
+                human(size), parallel, rounds, Runtime.getRuntime().availableProcessors(), loadAverage());
         try {
             byte[] imageSha = generateImage(image, size);
-            List<Result> results = new ArrayList<>();
+            List<List<Result>> byRound = new ArrayList<>();
             try (CoffreServer server = CoffreServer.start(ServerConfig.defaults(dataDir).withPort(0))) {
                 Arm arm = new Arm(server);
                 warmUp(arm, server.core(), work, size, parallel);
-                results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), false));
-                results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), true));
-                results.addAll(https(arm, image, size, imageSha, parallel));
-                results.addAll(nbd(arm, server.core(), image, size, imageSha, work));
+                for (int round = 0; round < rounds; round++) {
+                    List<Result> results = new ArrayList<>();
+                    results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), false));
+                    results.add(durableCopy(image, dataDir.resolve("baseline-copy.raw"), true));
+                    results.addAll(https(arm, image, size, imageSha, parallel));
+                    results.addAll(nbd(arm, server.core(), image, size, imageSha, work));
+                    byRound.add(results);
+                }
             }
-            print(results);
-            return results;
+            return print(byRound);
         } finally {
             deleteRecursively(work);
         }
@@ -548,15 +562,32 @@ public final class DataPathBenchmark {
         return sha.digest();
     }
 
-    private static void print(List<Result> results) {
-        Result baseline = results.get(0);
-        System.out.printf(Locale.ROOT, "%-48s %8s %8s %7s  %s%n", "path", "seconds", "MB/s", "ratio",
-                "CPU s/GiB: server (JVM) + HTTPS client");
-        for (Result r : results) {
-            System.out.printf(Locale.ROOT, "%-48s %8.2f %8.1f %6.2fx  %6.2f + %.2f%n", r.path(), r.seconds(),
-                    r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond(),
+    /**
+     * Prints, per path, its median round (by MB/s), the ratio of that median to the baseline's median, and the range
+     * of the per-round ratios (each against the same round's baseline); returns the median rounds.
+     */
+    private static List<Result> print(List<List<Result>> byRound) {
+        List<Result> medians = new ArrayList<>();
+        List<String> ranges = new ArrayList<>();
+        for (int path = 0; path < byRound.get(0).size(); path++) {
+            int p = path;
+            List<Result> rounds = new ArrayList<>(byRound.stream().map(r -> r.get(p)).toList());
+            List<Double> ratios = byRound.stream()
+                    .map(r -> r.get(p).megabytesPerSecond() / r.get(0).megabytesPerSecond()).sorted().toList();
+            rounds.sort(java.util.Comparator.comparingDouble(Result::megabytesPerSecond));
+            medians.add(rounds.get(rounds.size() / 2));
+            ranges.add(String.format(Locale.ROOT, "%.2f-%.2f", ratios.get(0), ratios.get(ratios.size() - 1)));
+        }
+        Result baseline = medians.get(0);
+        System.out.printf(Locale.ROOT, "%-48s %8s %8s %7s %11s  %s%n", "path (median round)", "seconds", "MB/s",
+                "ratio", "per round", "CPU s/GiB: server (JVM) + HTTPS client");
+        for (int i = 0; i < medians.size(); i++) {
+            Result r = medians.get(i);
+            System.out.printf(Locale.ROOT, "%-48s %8.2f %8.1f %6.2fx %11s  %6.2f + %.2f%n", r.path(), r.seconds(),
+                    r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond(), ranges.get(i),
                     r.serverCpuSecondsPerGib(), r.clientCpuSecondsPerGib());
         }
+        return medians;
     }
 
     private static void readFully(FileChannel in, long offset, byte[] target, int length) throws IOException {
