@@ -131,7 +131,7 @@ final class PlatformQuickstartSteps {
         Arm arm = session.arm();
         arm.putRestorePointCollection(GROUP, COLLECTION, Json.object().put("location", LOCATION)
                 .set("properties", Json.object().set("source", Json.object().put("id", arm.vmId(GROUP, VM)))));
-        restorePoint = arm.putRestorePoint(GROUP, COLLECTION, RESTORE_POINT, Json.object().putObject("properties"));
+        arm.putRestorePoint(GROUP, COLLECTION, RESTORE_POINT, Json.object().set("properties", Json.object()));
         restorePoint = arm.restorePoint(GROUP, COLLECTION, RESTORE_POINT, false);
         String state = restorePoint.path("properties").path("provisioningState").asText();
         check(state.equals("Succeeded"), "the restore point is '" + state + "'");
@@ -148,9 +148,8 @@ final class PlatformQuickstartSteps {
 
     private String rotateDesKey() {
         String kid = hsm().rotate(KEY).path("key").path("kid").asText();
-        JsonNode des = session.arm().patchDiskEncryptionSet(GROUP, DES,
-                DiskEncryptionSetCommand.patchBody(kid, null, null));
-        des = session.arm().diskEncryptionSet(GROUP, DES);
+        session.arm().patchDiskEncryptionSet(GROUP, DES, DiskEncryptionSetCommand.patchBody(kid, null, null));
+        JsonNode des = session.arm().diskEncryptionSet(GROUP, DES);
         check(des.path("properties").path("activeKey").path("keyUrl").asText().equals(kid),
                 "the DES still uses " + des.path("properties").path("activeKey").path("keyUrl").asText());
         String rotated = des.path("properties").path("lastKeyRotationTimestamp").asText();
