@@ -8,24 +8,27 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reclaims the space of an H2 file database while it runs. H2 writes every commit as a new chunk and does its own
- * compaction (rewriting the few live pages of mostly dead chunks, so the chunks can be dropped) in the background
- * writer thread, which WRITE_DELAY=0 stops: without this the file only grows until it is closed (measured: 100,000
- * one-row commits left a 4 GB file holding 15 MB of data). With it the file levels off: H2 reuses space only after
- * its RETENTION_TIME (45 s, its guard against an OS crash losing unsynced writes), so it holds about that long's
- * worth of commits (measured at 400 one-row commits/s: after 100 s the file grew 1 MB/s, against 6.5 MB/s without).
+ * Reclaims the space of an H2 file database while it runs. H2 writes every commit as a new chunk, and
+ * {@link MetadataStores#h2} makes it append every chunk at the end of the file (see there why), so dead chunks are
+ * never overwritten and the file only grows (measured: 100,000 one-row commits left a 4 GB file holding 15 MB of
+ * data). When the file is large and mostly dead, a round lets H2 reuse space for one bounded compaction — live pages
+ * rewritten, chunks moved down into the holes, the tail cut off — while it holds the store lock, so no commit lands
+ * in reused space; then appending resumes.
  */
 final class H2Housekeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(H2Housekeeper.class);
-    /** Chunks filled below this share of live data are rewritten: H2's own default (autoCompactFillRate). */
-    private static final int TARGET_FILL_RATE = 90;
-    /** Bytes rewritten at most per round, so a round stays short next to the commits it runs between. */
-    private static final int WRITE_LIMIT = 16 << 20;
+    /** Files below this are left alone: compacting them would cost more than the space is worth. */
+    static final long DEFAULT_RECLAIM_FROM_BYTES = 64L << 20;
+    /** A file used below this share (in percent) by live data is compacted. */
+    private static final int MIN_FILL_RATE = 50;
+    /** Longest a round holds the store lock, so the commits waiting on it see a short pause. */
+    private static final int MAX_COMPACT_MILLIS = 200;
     private static final long PERIOD_MILLIS = 1000;
 
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -35,13 +38,15 @@ final class H2Housekeeper implements AutoCloseable {
     });
 
     private final DataSource dataSource;
+    private final long reclaimFromBytes;
 
-    private H2Housekeeper(DataSource dataSource) {
+    private H2Housekeeper(DataSource dataSource, long reclaimFromBytes) {
         this.dataSource = dataSource;
+        this.reclaimFromBytes = reclaimFromBytes;
     }
 
-    static H2Housekeeper start(DataSource dataSource) {
-        H2Housekeeper housekeeper = new H2Housekeeper(dataSource);
+    static H2Housekeeper start(DataSource dataSource, long reclaimFromBytes) {
+        H2Housekeeper housekeeper = new H2Housekeeper(dataSource, reclaimFromBytes);
         housekeeper.store(); // fails at once, not every second, if this is no H2 database
         housekeeper.scheduler.scheduleWithFixedDelay(housekeeper::round, PERIOD_MILLIS, PERIOD_MILLIS,
                 TimeUnit.MILLISECONDS);
@@ -51,9 +56,21 @@ final class H2Housekeeper implements AutoCloseable {
     private void round() {
         try {
             MVStore store = store();
-            if (!store.isClosed()) {
-                store.compact(TARGET_FILL_RATE, WRITE_LIMIT);
+            FileStore<?> file = store.getFileStore();
+            if (store.isClosed() || file.size() < reclaimFromBytes
+                    || Math.min(file.getFillRate(), file.getChunksFillRate()) >= MIN_FILL_RATE) {
+                return;
             }
+            int retention = store.getRetentionTime();
+            store.executeFilestoreOperation(() -> {
+                file.setReuseSpace(true);
+                try {
+                    store.compactFile(MAX_COMPACT_MILLIS);
+                } finally {
+                    file.setReuseSpace(false);
+                    store.setRetentionTime(retention); // compactFile drops it to 0 for good
+                }
+            });
         } catch (RuntimeException e) {
             LOG.warn("H2 compaction failed; the database file may grow until the next start", e);
         }

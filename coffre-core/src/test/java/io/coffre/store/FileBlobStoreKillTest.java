@@ -2,10 +2,7 @@ package io.coffre.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,9 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -78,39 +72,9 @@ class FileBlobStoreKillTest {
     }
 
     /** Starts a writer, lets it acknowledge {@code puts} puts, waits {@code delayMillis} more and kills it. */
-    private static List<String> runAndKill(Path blobs, long firstGeneration, int puts, int delayMillis)
+    private List<String> runAndKill(Path blobs, long firstGeneration, int puts, int delayMillis)
             throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process writer = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"),
-                KilledBlobWriter.class.getName(), blobs.toString(), Long.toString(firstGeneration))
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        BlockingQueue<String> acknowledged = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(writer.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = out.readLine()) != null; ) {
-                    acknowledged.add(line);
-                }
-            } catch (IOException e) {
-                // the pipe closes when the writer dies
-            }
-        });
-        reader.start();
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (acknowledged.size() < puts && writer.isAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertThat(writer.isAlive()).as("writer exited early with %s", writer.isAlive() ? "-" : writer.exitValue())
-                    .isTrue();
-            Thread.sleep(delayMillis);
-        } finally {
-            writer.destroyForcibly();
-            writer.waitFor(10, TimeUnit.SECONDS);
-        }
-        reader.join(10_000);
-        return new ArrayList<>(acknowledged);
+        return KilledChild.runAndKill(KilledBlobWriter.class, List.of(blobs.toString(),
+                Long.toString(firstGeneration)), puts, delayMillis, dir.resolve("writer.err"));
     }
 }

@@ -2,6 +2,7 @@ package io.coffre.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import org.junit.jupiter.api.Nested;
@@ -49,6 +50,30 @@ class H2MetadataStoreTest {
                 Thread.sleep(10);
             }
             assertThat(housekeepers()).isEqualTo(before);
+        }
+
+        @Test
+        void reclaimsTheSpaceOfDeadChunksWhileOpen() throws Exception {
+            Path file = dir.resolve("coffre.mv.db");
+            try (MetadataStore store = MetadataStores.h2(dir, 1 << 20)) {
+                store.withHandle(h -> h.execute("CREATE TABLE churn (id INT PRIMARY KEY, body VARCHAR)"));
+                String body = "c".repeat(10_000);
+                for (int i = 0; i < 3_000; i++) {
+                    int id = i % 32;
+                    store.withHandle(h -> h.execute("MERGE INTO churn (id, body) KEY (id) VALUES (?, ?)", id, body));
+                }
+                long written = Files.size(file);
+                assertThat(written).as("every commit appended").isGreaterThan(8L << 20);
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (Files.size(file) > 4L << 20 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(Files.size(file)).as("file of %d bytes after compaction (%d before), 320 KB live",
+                        Files.size(file), written).isLessThanOrEqualTo(4L << 20);
+                int rows = store.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM churn WHERE body = :b")
+                        .bind("b", body).mapTo(Integer.class).one());
+                assertThat(rows).isEqualTo(32);
+            }
         }
 
         private long housekeepers() {
