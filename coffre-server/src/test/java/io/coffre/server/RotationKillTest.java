@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.CoffreCore;
 import io.coffre.Endpoints;
+import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.Disks;
 import io.coffre.compute.Disks.Kind;
 import io.coffre.compute.disk.BlockDevice;
@@ -36,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * wrapping of the DES key is stored and before any copy of it is rewritten, the worst place for a crash. The
  * restarted server finishes the rotation on its own (its async operation is resumed), the old key version is then
  * disabled, and every disk and snapshot still reads back byte-identical in a freshly started server (no key cached).
+ * A restore point of a running VM whose data disk uses the DES is rotated with the rest: a disk restored from it
+ * afterwards reads back what the guest had written at the restore point.
  * The key service saw exactly one unwrap (old version) and one wrap (new version) for the whole rotation: the
  * resumed rotation reuses the stored wrapping instead of asking the key service again.
  */
@@ -73,6 +76,7 @@ class RotationKillTest {
                     f.snapshotThenOverwrite("d" + i, "s" + i, random, expected);
                 }
             }
+            f.restorePointOfARunningVm(random, expected);
             v2 = f.key();
             kekOperationsBefore = kekOperations(setup.core().audit().list(kekPrefix, 10_000).stream()
                     .map(e -> e.operation()).toList());
@@ -114,6 +118,7 @@ class RotationKillTest {
             Fixture f = new Fixture(fresh.core());
             assertThat(fresh.core().keyService().getKey(f.admin, VAULT, "cmk", version(v1))
                     .at("/attributes/enabled").asBoolean()).isFalse();
+            f.restoreFromTheRestorePointAndDetach();
             expected.forEach((name, content) -> assertThat(f.read(name))
                     .as("%s: %s after the rotation with the old key version disabled", context, name)
                     .isEqualTo(content));
@@ -220,7 +225,54 @@ class RotationKillTest {
                     .put("sourceResourceId", armId(Kind.DISK, disk));
             disks.put(admin, Kind.SNAPSHOT, subscription, "rg", snapshot, body);
             expected.put(snapshot, expected.get(disk).clone());
-            byte[] changed = new byte[4096];
+            guestWrite(disk, random, expected);
+        }
+
+        /**
+         * A running confidential VM (platform key) with DES disk {@code vmdata} at LUN 0: the guest writes, a restore
+         * point is taken, the guest writes again. Expected: {@code vmdata} as last written, {@code rp-lun0} (restored
+         * later from the restore point) as at the restore point.
+         */
+        void restorePointOfARunningVm(Random random, Map<String, byte[]> expected) {
+            diskWithData("vmdata", random, expected);
+            ObjectNode vm = Json.object().put("location", "uaenorth");
+            ObjectNode p = vm.putObject("properties");
+            p.putObject("hardwareProfile").put("vmSize", "Standard_DC2as_v6");
+            p.putObject("securityProfile").put("securityType", "ConfidentialVM").putObject("uefiSettings")
+                    .put("secureBootEnabled", true).put("vTpmEnabled", true);
+            ObjectNode storage = p.putObject("storageProfile");
+            storage.putObject("osDisk").put("createOption", "FromImage").putObject("managedDisk")
+                    .putObject("securityProfile").put("securityEncryptionType", "DiskWithVMGuestState");
+            storage.putArray("dataDisks").addObject().put("lun", 0).put("createOption", "Attach")
+                    .put("deleteOption", "Detach").putObject("managedDisk").put("id", armId(Kind.DISK, "vmdata"));
+            await(core.virtualMachines().put(admin, subscription, "rg", "vm1", vm).operationId());
+            guestWrite("vmdata", random, expected);
+            ObjectNode collection = Json.object().put("location", "uaenorth");
+            collection.putObject("properties").putObject("source").put("id", "/subscriptions/" + subscription
+                    + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1");
+            core.restorePoints().putCollection(admin, subscription, "rg", "rpc1", collection);
+            await(core.restorePoints().create(admin, subscription, "rg", "rpc1", "rp1", Json.object())
+                    .operationId());
+            expected.put("rp-lun0", expected.get("vmdata").clone());
+            guestWrite("vmdata", random, expected);
+        }
+
+        /** Restores {@code rp-lun0} from the restore point and deletes the VM (detaching vmdata, so it reads). */
+        void restoreFromTheRestorePointAndDetach() {
+            JsonNode point = core.restorePoints().get(admin, subscription, "rg", "rpc1", "rp1", false);
+            String drp = point.at("/properties/sourceMetadata/storageProfile/dataDisks/0/diskRestorePoint/id")
+                    .asText();
+            ObjectNode body = Json.object().put("location", "uaenorth");
+            ObjectNode p = body.putObject("properties");
+            p.putObject("creationData").put("createOption", "Restore").put("sourceResourceId", drp);
+            p.putObject("encryption").put("type", CMK).put("diskEncryptionSetId", desId());
+            disks.put(admin, Kind.DISK, subscription, "rg", "rp-lun0", body);
+            await(core.virtualMachines().delete(admin, subscription, "rg", "vm1").orElseThrow());
+        }
+
+        /** A write through the running VM's disk, flushed, as a guest makes it. */
+        private void guestWrite(String disk, Random random, Map<String, byte[]> expected) {
+            byte[] changed = new byte[8192];
             random.nextBytes(changed);
             int offset = random.nextInt((DISK_BYTES - changed.length) / 512) * 512;
             String storeId = disks.get(admin, Kind.DISK, subscription, "rg", disk).at("/properties/uniqueId").asText();
@@ -228,6 +280,22 @@ class RotationKillTest {
                 device.write(offset, changed, 0, changed.length, true);
             }
             System.arraycopy(changed, 0, expected.get(disk), offset, changed.length);
+        }
+
+        private void await(String operationId) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            AsyncOperations.Operation op = core.asyncOperations().get(operationId).orElseThrow();
+            while (!op.isDone()) {
+                assertThat(System.nanoTime()).as("operation " + operationId).isLessThan(deadline);
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                op = core.asyncOperations().get(operationId).orElseThrow();
+            }
+            assertThat(op.status()).as(op.errorCode() + ": " + op.errorMessage())
+                    .isEqualTo(AsyncOperations.Status.Succeeded);
         }
 
         byte[] read(String name) {
