@@ -144,6 +144,11 @@ public final class CoffreCore implements AutoCloseable {
             public java.util.Optional<javax.crypto.SecretKey> key(java.util.UUID keyId) {
                 return anyRing.key(keyId);
             }
+
+            @Override
+            public java.util.Optional<javax.crypto.SecretKey> key(java.util.UUID keyId, String readerId) {
+                return anyRing.key(keyId, readerId);
+            }
         };
     }
 

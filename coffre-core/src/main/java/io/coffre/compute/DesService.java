@@ -22,8 +22,10 @@ import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -54,6 +56,14 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     private final PlatformKeys platformKeys;
     private final DesAccess desAccess;
     private final DesRotations rotations;
+    /** Disk-store id → key domain of the disks and snapshots read lately (a bounded LRU). */
+    private final Map<String, String> readerDomains = Collections.synchronizedMap(
+            new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > 10_000;
+                }
+            });
 
     DesService(MetadataStore metadata, Identity identity, AccessControl access, ResourceManager resources,
                ResourceIndex index, KeyService keyService, AsyncOperations operations, Endpoints endpoints,
@@ -293,14 +303,25 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
 
             @Override
             public Optional<SecretKey> key(UUID keyId) {
-                Optional<SecretKey> cached = hierarchy.cachedDataKey(keyId);
+                return key(keyId, null);
+            }
+
+            @Override
+            public Optional<SecretKey> key(UUID keyId, String readerId) {
+                String own = readerId == null ? null : readerDomain(readerId).orElse(null);
+                Optional<SecretKey> cached = hierarchy.cachedDataKey(keyId, own);
                 if (cached.isPresent()) {
                     return cached;
                 }
                 // Several domains hold the key only when a disk was restored from a manifest into another DES
-                // of this Coffre while its source still exists: either wrapping yields the same key.
+                // of this Coffre while its source still exists: either wrapping yields the same key, but a disk
+                // that has a wrapping of its own reads through it alone, so disabling its DES key stops it.
+                List<String> domains = hierarchy.dataKeyDomains(keyId);
+                if (own != null && domains.contains(own)) {
+                    domains = List.of(own);
+                }
                 DiskKeyUnavailableException failure = null;
-                for (String domainId : hierarchy.dataKeyDomains(keyId)) {
+                for (String domainId : domains) {
                     try {
                         Optional<SecretKey> key = hierarchy.dataKey(keyId, domain(domainId));
                         if (key.isPresent()) {
@@ -412,6 +433,24 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         return desAccess.asDes(() -> hierarchy.desKey(new KeyHierarchy.Domain(des.desKey(), principal,
                 des.keyUrl())), principal, hierarchy.ownCopy(des.desKey()).map(KeyHierarchy.Wrapped::kekKeyId)
                 .orElse(des.keyUrl()));
+    }
+
+    /**
+     * The key domain of a disk or snapshot by its disk-store id (empty for other stored objects: restore point
+     * disks, guest state). A disk keeps its encryption for life, so the answer is remembered.
+     */
+    private Optional<String> readerDomain(String storeId) {
+        String known = readerDomains.get(storeId);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Optional<String> found = metadata.withHandle(h -> h.createQuery("SELECT encryption_type, des_id, location"
+                        + " FROM compute_disks WHERE store_id = :store").bind("store", storeId)
+                .map((rs, ctx) -> new Setting(rs.getString(1), rs.getString(2), rs.getString(3))).findOne())
+                .map(setting -> isPlatform(setting) ? PlatformKeys.domainId(Locations.normalize(setting.region()))
+                        : key(setting.diskEncryptionSetId()));
+        found.ifPresent(domainId -> readerDomains.put(storeId, domainId));
+        return found;
     }
 
     private static boolean isPlatform(Setting setting) {

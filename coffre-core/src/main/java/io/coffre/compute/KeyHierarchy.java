@@ -119,10 +119,14 @@ final class KeyHierarchy {
         dataKeys.values().removeIf(k -> k.domainId().equals(domainId));
     }
 
-    /** A data key already unwrapped in this process, while its DES key needs no revalidation. */
-    Optional<SecretKey> cachedDataKey(UUID keyId) {
+    /**
+     * A data key already unwrapped in this process, while its DES key needs no revalidation, if it was last used in
+     * {@code domainId} (in any domain when null).
+     */
+    Optional<SecretKey> cachedDataKey(UUID keyId, String domainId) {
         CachedDataKey cached = dataKeys.get(keyId);
-        return cached != null && isFresh(cached.domainId()) ? Optional.of(cached.key()) : Optional.empty();
+        return cached != null && (domainId == null || cached.domainId().equals(domainId))
+                && isFresh(cached.domainId()) ? Optional.of(cached.key()) : Optional.empty();
     }
 
     private boolean isFresh(String domainId) {
@@ -222,6 +226,9 @@ final class KeyHierarchy {
                 desKey(domain);
             } catch (ArmException e) {
                 throw new DiskKeyUnavailableException(keyId, e.getMessage());
+            }
+            if (!cached.domainId().equals(domain.id())) {
+                dataKeys.put(keyId, new CachedDataKey(domain.id(), cached.key())); // the next read's domain check
             }
             return Optional.of(cached.key());
         }

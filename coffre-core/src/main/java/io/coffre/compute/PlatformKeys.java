@@ -36,13 +36,17 @@ final class PlatformKeys {
         return domainId.startsWith(DOMAIN_PREFIX);
     }
 
+    static String domainId(String region) {
+        return DOMAIN_PREFIX + region;
+    }
+
     static String regionOf(String domainId) {
         return domainId.substring(DOMAIN_PREFIX.length());
     }
 
     /** The region's key domain; the platform key is looked up (or created) only when no DES key exists yet. */
     KeyHierarchy.Domain domain(String region, KeyHierarchy hierarchy) {
-        String id = DOMAIN_PREFIX + region;
+        String id = domainId(region);
         String kek = hierarchy.ownCopy(id).map(KeyHierarchy.Wrapped::kekKeyId).orElseGet(() -> platformKey(region));
         return new KeyHierarchy.Domain(id, identity.admin(), kek);
     }

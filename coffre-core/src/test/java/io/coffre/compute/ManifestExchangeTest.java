@@ -131,6 +131,44 @@ class ManifestExchangeTest {
     }
 
     @Test
+    void aDiskRestoredUnderAnotherDesStopsReadingWhenThatDesKeyIsDisabledThoughItsSourceStillReads()
+            throws Exception {
+        Manifest manifest = exports.export(f.admin, snapshotId);
+        BlobStore vault = new InMemoryBlobStore();
+        Map<String, String> chunkOf = copyIntoVault(manifest, vault);
+        String des2 = "/subscriptions/" + f.subscription + "/resourceGroups/rg2/providers/Microsoft.Compute"
+                + "/diskEncryptionSets/des2";
+        f.grant(kv, des2Principal, "get", "wrapKey", "unwrapKey");
+        String restored = exports.createDisks(f.admin, manifest, id -> vault.get(chunkOf.get(id)).orElse(null),
+                new Target(f.subscription, "rg2", new EncryptionKeys.Setting(CMK, des2, "uaenorth"),
+                        List.of("restored"))).get(0).path("properties").path("uniqueId").asText();
+        // the snapshot's source disk shares the data key of the block at 600 MiB
+        String source = f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "d1")
+                .path("properties").path("uniqueId").asText();
+        // both read, the source first, so the key is cached from the source's DES
+        for (String storeId : List.of(source, restored)) {
+            try (BlockDevice device = f.core.diskStore().open(storeId)) {
+                assertThat(sha256(read(device, 600 * MIB + 512, second.length))).isEqualTo(sha256(second));
+            }
+        }
+
+        String kid2 = f.sets.get(f.admin, f.subscription, "rg2", "des2").path("properties").path("activeKey")
+                .path("keyUrl").asText();
+        f.keys.updateKey(f.admin, kv, "cmk2", kid2.substring(kid2.lastIndexOf('/') + 1),
+                Json.parse("{\"attributes\":{\"enabled\":false}}"));
+        f.clock.advance(KeyHierarchy.REVALIDATE_AFTER.plusSeconds(1));
+        // blocks not read before (no decrypted copy cached): the restored disk's DES key is disabled
+        try (BlockDevice device = f.core.diskStore().open(restored)) {
+            rejects(() -> read(device, MIB, first.length), 409,
+                    io.coffre.compute.disk.DiskKeyUnavailableException.CODE);
+        }
+        try (BlockDevice device = f.core.diskStore().open(source)) {
+            assertThat(read(device, MIB + 4096, first.length - 4096))
+                    .isEqualTo(Arrays.copyOfRange(first, 4096, first.length));
+        }
+    }
+
+    @Test
     void aTamperedObjectFailsTheWholeCallAndLeavesNothing() {
         Manifest manifest = exports.export(f.admin, snapshotId);
         BlobStore vault = new InMemoryBlobStore();

@@ -54,7 +54,7 @@ final class BlockObjects {
 
     /** Encrypts block {@code index} under {@code keyId}, stores it durably under the write id's name. */
     BlockRef put(UUID keyId, UUID writeId, long index, byte[] plaintext, int length) {
-        SecretKey key = key(keyId);
+        SecretKey key = key(keyId, null);
         byte[] object = length == BlockFormat.BLOCK_BYTES
                 ? BlockFormat.encode(key, keyId, writeId, index, plaintext, length, random, fullObjectBuffer.get())
                 : BlockFormat.encode(key, keyId, writeId, index, plaintext, length, random);
@@ -68,7 +68,7 @@ final class BlockObjects {
      * with the cache: callers copy from it and never write to it.
      */
     byte[] read(String mapId, long index, BlockRef ref) {
-        SecretKey key = key(ref.keyId());
+        SecretKey key = key(ref.keyId(), mapId);
         synchronized (recent) {
             byte[] hit = recent.get(ref.blobKey());
             if (hit != null) {
@@ -108,8 +108,8 @@ final class BlockObjects {
         return blobs;
     }
 
-    private SecretKey key(UUID keyId) {
-        Optional<SecretKey> key = keys.key(keyId);
+    private SecretKey key(UUID keyId, String readerId) {
+        Optional<SecretKey> key = readerId == null ? keys.key(keyId) : keys.key(keyId, readerId);
         return key.orElseThrow(() -> new DiskKeyUnavailableException(keyId, "the key ring no longer provides it "
                 + "(its wrapping key was disabled or deleted, or access to it was removed). Make the key usable "
                 + "again, or restore the disk's key, and retry."));

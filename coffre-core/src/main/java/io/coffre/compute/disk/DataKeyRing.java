@@ -17,4 +17,13 @@ public interface DataKeyRing {
      * was disabled, deleted, not permitted) may throw {@link DiskKeyUnavailableException} with that reason instead.
      */
     Optional<SecretKey> key(UUID keyId);
+
+    /**
+     * The key with this id as the disk or snapshot {@code readerId} reads it: a ring that stores several wrappings of
+     * one key (a disk restored under another DES) uses the reader's own, so disabling that wrapping's key stops the
+     * reader even while another wrapping still works.
+     */
+    default Optional<SecretKey> key(UUID keyId, String readerId) {
+        return key(keyId);
+    }
 }
