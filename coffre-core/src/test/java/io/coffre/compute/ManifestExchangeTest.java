@@ -157,7 +157,7 @@ class ManifestExchangeTest {
         f.keys.updateKey(f.admin, kv, "cmk2", kid2.substring(kid2.lastIndexOf('/') + 1),
                 Json.parse("{\"attributes\":{\"enabled\":false}}"));
         f.clock.advance(KeyHierarchy.REVALIDATE_AFTER.plusSeconds(1));
-        // blocks not read before (no decrypted copy cached): the restored disk's DES key is disabled
+        // past the revalidation: the restored disk stops reading, its source goes on
         try (BlockDevice device = f.core.diskStore().open(restored)) {
             rejects(() -> read(device, MIB, first.length), 409,
                     io.coffre.compute.disk.DiskKeyUnavailableException.CODE);
