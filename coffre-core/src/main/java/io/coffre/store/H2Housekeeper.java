@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * Reclaims the space of an H2 file database while it runs. H2 writes every commit as a new chunk, and
  * {@link MetadataStores#h2} makes it append every chunk at the end of the file (see there why), so dead chunks are
  * never overwritten and the file only grows (measured: 100,000 one-row commits left a 4 GB file holding 15 MB of
- * data). When the file is large and mostly dead, a round lets H2 reuse space for one bounded compaction — live pages
- * rewritten, chunks moved down into the holes, the tail cut off — while it holds the store lock, so no commit lands
- * in reused space; then appending resumes.
+ * data). When the file is large and mostly dead, a round lets H2 reuse space for up to two bounded compactions — live
+ * pages rewritten, chunks moved down into the holes, the tail cut off — while it holds the store lock, so no commit
+ * lands in reused space; then appending resumes. Measured: 100,000 restore-point commits in 34 s kept the file under
+ * 370 MB (3.1 GB with one pass of 200 ms a round), at the price of commits waiting up to ~0.7 s for a round.
  */
 final class H2Housekeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(H2Housekeeper.class);
@@ -27,8 +28,9 @@ final class H2Housekeeper implements AutoCloseable {
     static final long DEFAULT_RECLAIM_FROM_BYTES = 64L << 20;
     /** A file used below this share (in percent) by live data is compacted. */
     private static final int MIN_FILL_RATE = 50;
-    /** Longest a round holds the store lock, so the commits waiting on it see a short pause. */
+    /** Longest a compaction pass holds the store lock, so the commits waiting on it see a short pause. */
     private static final int MAX_COMPACT_MILLIS = 200;
+    private static final int PASSES = 2;
     private static final long PERIOD_MILLIS = 1000;
 
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -57,15 +59,18 @@ final class H2Housekeeper implements AutoCloseable {
         try {
             MVStore store = store();
             FileStore<?> file = store.getFileStore();
-            if (store.isClosed() || file.size() < reclaimFromBytes
-                    || Math.min(file.getFillRate(), file.getChunksFillRate()) >= MIN_FILL_RATE) {
+            if (store.isClosed() || !needsCompaction(file)) {
                 return;
             }
             int retention = store.getRetentionTime();
             store.executeFilestoreOperation(() -> {
                 file.setReuseSpace(true);
                 try {
-                    store.compactFile(MAX_COMPACT_MILLIS);
+                    // A pass may only rewrite the live pages into new chunks (measured: under a burst of 4,000
+                    // commits/s every other round left the file as large); the next moves them down, cuts the tail.
+                    for (int pass = 0; pass < PASSES && needsCompaction(file); pass++) {
+                        store.compactFile(MAX_COMPACT_MILLIS);
+                    }
                 } finally {
                     file.setReuseSpace(false);
                     store.setRetentionTime(retention); // compactFile drops it to 0 for good
@@ -74,6 +79,11 @@ final class H2Housekeeper implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("H2 compaction failed; the database file may grow until the next start", e);
         }
+    }
+
+    private boolean needsCompaction(FileStore<?> file) {
+        return file.size() >= reclaimFromBytes
+                && Math.min(file.getFillRate(), file.getChunksFillRate()) < MIN_FILL_RATE;
     }
 
     /** The store of the database open now, asked each round: H2 reopens it should the pool ever let it close. */
