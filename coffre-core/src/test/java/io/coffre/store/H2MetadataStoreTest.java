@@ -2,6 +2,7 @@ package io.coffre.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
@@ -35,6 +36,8 @@ class H2MetadataStoreTest {
 
     @Nested
     class FileHousekeeping {
+        private static final String BODY = "c".repeat(10_000);
+
         @TempDir
         Path dir;
 
@@ -54,26 +57,49 @@ class H2MetadataStoreTest {
 
         @Test
         void reclaimsTheSpaceOfDeadChunksWhileOpen() throws Exception {
-            Path file = dir.resolve("coffre.mv.db");
             try (MetadataStore store = MetadataStores.h2(dir, 1 << 20)) {
-                store.withHandle(h -> h.execute("CREATE TABLE churn (id INT PRIMARY KEY, body VARCHAR)"));
-                String body = "c".repeat(10_000);
-                for (int i = 0; i < 3_000; i++) {
-                    int id = i % 32;
-                    store.withHandle(h -> h.execute("MERGE INTO churn (id, body) KEY (id) VALUES (?, ?)", id, body));
-                }
-                long written = Files.size(file);
-                assertThat(written).as("every commit appended").isGreaterThan(8L << 20);
+                long largest = churn(store, 3_000);
+                assertThat(largest).as("every commit appended").isGreaterThan(8L << 20);
                 long deadline = System.nanoTime() + 20_000_000_000L;
-                while (Files.size(file) > 4L << 20 && System.nanoTime() < deadline) {
+                while (Files.size(file()) > 4L << 20 && System.nanoTime() < deadline) {
                     Thread.sleep(100);
                 }
-                assertThat(Files.size(file)).as("file of %d bytes after compaction (%d before), 320 KB live",
-                        Files.size(file), written).isLessThanOrEqualTo(4L << 20);
-                int rows = store.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM churn WHERE body = :b")
-                        .bind("b", body).mapTo(Integer.class).one());
-                assertThat(rows).isEqualTo(32);
+                assertThat(Files.size(file())).as("file after compaction (%d bytes at most before), 320 KB live",
+                        largest).isLessThanOrEqualTo(4L << 20);
+                assertThat(churnedRows(store)).isEqualTo(32);
             }
+        }
+
+        @Test
+        void aCleanCloseLeavesACompactFile() throws Exception {
+            MetadataStore store = MetadataStores.h2(dir, 1 << 20);
+            churn(store, 1_000);
+            store.close(); // at once: the housekeeper's first round is a second away
+            assertThat(Files.size(file())).isLessThanOrEqualTo(4L << 20);
+            try (MetadataStore reopened = MetadataStores.h2(dir)) {
+                assertThat(churnedRows(reopened)).isEqualTo(32);
+            }
+        }
+
+        /** Rewrites 32 rows of 10 KB {@code commits} times; returns the largest size the file reached meanwhile. */
+        private long churn(MetadataStore store, int commits) throws IOException {
+            store.withHandle(h -> h.execute("CREATE TABLE churn (id INT PRIMARY KEY, body VARCHAR)"));
+            long largest = 0;
+            for (int i = 0; i < commits; i++) {
+                int id = i % 32;
+                store.withHandle(h -> h.execute("MERGE INTO churn (id, body) KEY (id) VALUES (?, ?)", id, BODY));
+                largest = Math.max(largest, Files.size(file()));
+            }
+            return largest;
+        }
+
+        private int churnedRows(MetadataStore store) {
+            return store.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM churn WHERE body = :b")
+                    .bind("b", BODY).mapTo(Integer.class).one());
+        }
+
+        private Path file() {
+            return dir.resolve("coffre.mv.db");
         }
 
         private long housekeepers() {
