@@ -1,5 +1,9 @@
 package io.coffre.server;
 
+import static io.coffre.server.ComputePaths.group;
+import static io.coffre.server.ComputePaths.name;
+import static io.coffre.server.ComputePaths.sub;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
@@ -31,20 +35,20 @@ final class DiskEncryptionSetRoutes implements RouteModule {
         String item = GROUP + COLLECTION + "/{name}";
         routes.put(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            respond(ctx, sets.put(r.caller(), subscription(ctx), group(ctx), name(ctx), r.objectBody()));
+            respond(ctx, sets.put(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.patch(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            respond(ctx, sets.patch(r.caller(), subscription(ctx), group(ctx), name(ctx), r.objectBody()));
+            respond(ctx, sets.patch(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.get(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            ctx.json(sets.get(r.caller(), subscription(ctx), group(ctx), name(ctx)));
+            ctx.json(sets.get(r.caller(), sub(ctx), group(ctx), name(ctx)));
         });
         routes.delete(item, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             try {
-                sets.delete(r.caller(), subscription(ctx), group(ctx), name(ctx));
+                sets.delete(r.caller(), sub(ctx), group(ctx), name(ctx));
                 ctx.status(200);
             } catch (ArmException e) {
                 if (e.status() != 404) {
@@ -56,18 +60,18 @@ final class DiskEncryptionSetRoutes implements RouteModule {
         routes.get(item + "/associatedResources", ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
             ObjectNode body = Json.object();
-            sets.associatedResources(r.caller(), subscription(ctx), group(ctx), name(ctx))
+            sets.associatedResources(r.caller(), sub(ctx), group(ctx), name(ctx))
                     .forEach(body.putArray("value")::add);
             ctx.json(body);
         });
         routes.get(GROUP + COLLECTION, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            Paging.renderPage(ctx, sets.list(r.caller(), subscription(ctx), group(ctx)), "$top", PAGE_SIZE,
+            Paging.renderPage(ctx, sets.list(r.caller(), sub(ctx), group(ctx)), "$top", PAGE_SIZE,
                     PAGE_SIZE);
         });
         routes.get("/subscriptions/{subscriptionId}" + COLLECTION, ctx -> {
             ArmRequest r = ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-            Paging.renderPage(ctx, sets.list(r.caller(), subscription(ctx), null), "$top", PAGE_SIZE, PAGE_SIZE);
+            Paging.renderPage(ctx, sets.list(r.caller(), sub(ctx), null), "$top", PAGE_SIZE, PAGE_SIZE);
         });
     }
 
@@ -78,17 +82,5 @@ final class DiskEncryptionSetRoutes implements RouteModule {
                     Lro.accepted(ctx, op, result.resource().path("location").asText(), 200));
         }
         ctx.json(result.resource());
-    }
-
-    private static String subscription(Context ctx) {
-        return ctx.pathParam("subscriptionId");
-    }
-
-    private static String group(Context ctx) {
-        return ctx.pathParam("resourceGroupName");
-    }
-
-    private static String name(Context ctx) {
-        return ctx.pathParam("name");
     }
 }

@@ -1,5 +1,10 @@
 package io.coffre.server;
 
+import static io.coffre.server.ComputePaths.begin;
+import static io.coffre.server.ComputePaths.group;
+import static io.coffre.server.ComputePaths.name;
+import static io.coffre.server.ComputePaths.sub;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.AsyncOperations;
@@ -89,21 +94,5 @@ final class DiskRoutes implements RouteModule {
         AsyncOperations.Operation op = operations.start(resource.path("id").asText(), operationKind);
         operations.succeed(op.id(), result);
         Lro.accepted(ctx, op, resource.path("location").asText(), status);
-    }
-
-    private static ArmRequest begin(Context ctx) {
-        return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-    }
-
-    private static String sub(Context ctx) {
-        return ctx.pathParam("subscriptionId");
-    }
-
-    private static String group(Context ctx) {
-        return ctx.pathParam("resourceGroupName");
-    }
-
-    private static String name(Context ctx) {
-        return ctx.pathParam("name");
     }
 }

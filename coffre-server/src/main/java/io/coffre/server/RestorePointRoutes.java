@@ -1,5 +1,9 @@
 package io.coffre.server;
 
+import static io.coffre.server.ComputePaths.begin;
+import static io.coffre.server.ComputePaths.group;
+import static io.coffre.server.ComputePaths.sub;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.AsyncOperations;
@@ -120,18 +124,6 @@ final class RestorePointRoutes implements RouteModule {
     private static boolean expands(Context ctx, String what) {
         String expand = ctx.queryParam("$expand");
         return expand != null && expand.equalsIgnoreCase(what);
-    }
-
-    private static ArmRequest begin(Context ctx) {
-        return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-    }
-
-    private static String sub(Context ctx) {
-        return ctx.pathParam("subscriptionId");
-    }
-
-    private static String group(Context ctx) {
-        return ctx.pathParam("resourceGroupName");
     }
 
     private static String collection(Context ctx) {

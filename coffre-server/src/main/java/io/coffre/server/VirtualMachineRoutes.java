@@ -1,5 +1,10 @@
 package io.coffre.server;
 
+import static io.coffre.server.ComputePaths.begin;
+import static io.coffre.server.ComputePaths.group;
+import static io.coffre.server.ComputePaths.name;
+import static io.coffre.server.ComputePaths.sub;
+
 import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.vm.VirtualMachines;
@@ -90,21 +95,5 @@ final class VirtualMachineRoutes implements RouteModule {
         String id = "/subscriptions/" + sub(ctx) + "/resourceGroups/" + group(ctx)
                 + "/providers/Microsoft.Compute/virtualMachines/" + name(ctx);
         return vms.find(id).map(VirtualMachines.VmFacts::location).orElse("global");
-    }
-
-    private static ArmRequest begin(Context ctx) {
-        return ArmRequest.begin(ctx, ApiVersions.COMPUTE);
-    }
-
-    private static String sub(Context ctx) {
-        return ctx.pathParam("subscriptionId");
-    }
-
-    private static String group(Context ctx) {
-        return ctx.pathParam("resourceGroupName");
-    }
-
-    private static String name(Context ctx) {
-        return ctx.pathParam("name");
     }
 }
