@@ -229,6 +229,11 @@ public final class ResourceId {
         return text;
     }
 
+    /** The canonical form a resource id is stored and compared under (ARM ids are case-insensitive). */
+    public static String key(String resourceId) {
+        return parse(resourceId).toString().toLowerCase(Locale.ROOT);
+    }
+
     /**
      * Checks a resource group name as ARM does: 1–90 letters, digits, {@code - _ . ( )}, not ending in a period.
      *

@@ -1,5 +1,7 @@
 package io.coffre.compute;
 
+import static io.coffre.arm.ResourceId.key;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.Endpoints;
@@ -630,10 +632,6 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     private static String armId(String subscriptionId, String resourceGroup, String name) {
         return "/subscriptions/" + subscriptionId + "/resourceGroups/" + resourceGroup
                 + "/providers/Microsoft.Compute/diskEncryptionSets/" + name;
-    }
-
-    static String key(String armId) {
-        return ResourceId.parse(armId).toString().toLowerCase(Locale.ROOT);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.coffre.compute;
 
+import static io.coffre.arm.ResourceId.key;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
@@ -807,11 +809,8 @@ final class JdbcDisks implements Disks {
                 rs.getString("export_store_id"), null);
     }
 
-    private static String key(String resourceId) {
-        return ResourceId.parse(resourceId).toString().toLowerCase(Locale.ROOT);
-    }
-
-    private static byte[] sha256(String token) {
+    /** How access tokens are stored: only their SHA-256 (disk and disk restore point grants alike). */
+    static byte[] sha256(String token) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

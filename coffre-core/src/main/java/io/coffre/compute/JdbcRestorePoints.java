@@ -1,5 +1,7 @@
 package io.coffre.compute;
 
+import static io.coffre.arm.ResourceId.key;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,9 +22,7 @@ import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -486,7 +486,8 @@ final class JdbcRestorePoints implements RestorePoints {
         try {
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_disk_restore_points SET access_sha256 = :sha,"
                             + " access_expires = :exp, export_store_id = :export WHERE id_lower = :id")
-                    .bind("sha", sha256(tokenText)).bind("exp", clock.now().getEpochSecond() + durationSeconds)
+                    .bind("sha", JdbcDisks.sha256(tokenText))
+                    .bind("exp", clock.now().getEpochSecond() + durationSeconds)
                     .bind("export", export).bind("id", key(id.toString())).execute());
         } catch (RuntimeException e) {
             deleteQuietly(export);
@@ -543,7 +544,7 @@ final class JdbcRestorePoints implements RestorePoints {
     }
 
     Optional<String> dataGrant(String dataId, String token) {
-        byte[] presented = sha256(token);
+        byte[] presented = JdbcDisks.sha256(token);
         return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_disk_restore_points WHERE store_id = :s")
                         .bind("s", dataId).map((rs, ctx) -> diskPoint(rs)).findOne())
                 .filter(d -> d.accessSha256() != null && MessageDigest.isEqual(d.accessSha256(), presented)
@@ -746,17 +747,5 @@ final class JdbcRestorePoints implements RestorePoints {
     private static ArmException vmNotFound(String vmId) {
         return ArmException.notFound("ResourceNotFound", "The source virtual machine " + vmId + " was not found."
                 + " A restore point collection takes restore points of an existing VM.");
-    }
-
-    private static String key(String resourceId) {
-        return ResourceId.parse(resourceId).toString().toLowerCase(Locale.ROOT);
-    }
-
-    private static byte[] sha256(String token) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -4,6 +4,7 @@ import static io.coffre.compute.DesFixture.rejects;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.coffre.arm.AsyncOperations;
+import io.coffre.arm.ResourceId;
 import io.coffre.audit.AuditLog;
 import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.json.Json;
@@ -75,7 +76,7 @@ class DesRotationTest {
     private String kekOfCopies() {
         List<String> keks = f.core.metadata().withHandle(h -> h.createQuery(
                 "SELECT DISTINCT kek_key_id FROM compute_wrapped_des_keys WHERE des_id = :des")
-                .bind("des", DesService.key(f.desId("des1"))).mapTo(String.class).list());
+                .bind("des", ResourceId.key(f.desId("des1"))).mapTo(String.class).list());
         assertThat(keks).hasSize(1);
         return keks.get(0);
     }

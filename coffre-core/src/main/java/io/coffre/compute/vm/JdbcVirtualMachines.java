@@ -1,5 +1,7 @@
 package io.coffre.compute.vm;
 
+import static io.coffre.arm.ResourceId.key;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -748,9 +750,5 @@ final class JdbcVirtualMachines implements VirtualMachines {
 
     private static String tagsJson(ObjectNode document) {
         return document.has("tags") && document.get("tags").isObject() ? Json.write(document.get("tags")) : null;
-    }
-
-    private static String key(String resourceId) {
-        return ResourceId.parse(resourceId).toString().toLowerCase(Locale.ROOT);
     }
 }
