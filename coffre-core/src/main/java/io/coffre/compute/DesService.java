@@ -45,6 +45,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     private static final Set<String> ENCRYPTION_TYPES = Set.of("EncryptionAtRestWithCustomerKey",
             "EncryptionAtRestWithPlatformAndCustomerKeys", CVM_TYPE);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,80}");
+    private static final String NO_DOMAIN = "";
 
     private final MetadataStore metadata;
     private final Identity identity;
@@ -58,7 +59,7 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
     private final PlatformKeys platformKeys;
     private final DesAccess desAccess;
     private final DesRotations rotations;
-    /** Disk-store id → key domain of the disks and snapshots read lately (a bounded LRU). */
+    /** Disk-store id → key domain of the objects read lately, {@link #NO_DOMAIN} for non-disks (a bounded LRU). */
     private final Map<String, String> readerDomains = Collections.synchronizedMap(
             new LinkedHashMap<>(256, 0.75f, true) {
                 @Override
@@ -439,20 +440,21 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
 
     /**
      * The key domain of a disk or snapshot by its disk-store id (empty for other stored objects: restore point
-     * disks, guest state). A disk keeps its encryption for life, so the answer is remembered.
+     * disks, guest state). A disk keeps its encryption for life and other objects never become disks, so the answer
+     * is remembered either way: every block read asks.
      */
     private Optional<String> readerDomain(String storeId) {
         String known = readerDomains.get(storeId);
-        if (known != null) {
-            return Optional.of(known);
+        if (known == null) {
+            known = metadata.withHandle(h -> h.createQuery("SELECT encryption_type, des_id, location"
+                            + " FROM compute_disks WHERE store_id = :store").bind("store", storeId)
+                    .map((rs, ctx) -> new Setting(rs.getString(1), rs.getString(2), rs.getString(3))).findOne())
+                    .map(setting -> isPlatform(setting) ? PlatformKeys.domainId(Locations.normalize(setting.region()))
+                            : key(setting.diskEncryptionSetId()))
+                    .orElse(NO_DOMAIN);
+            readerDomains.put(storeId, known);
         }
-        Optional<String> found = metadata.withHandle(h -> h.createQuery("SELECT encryption_type, des_id, location"
-                        + " FROM compute_disks WHERE store_id = :store").bind("store", storeId)
-                .map((rs, ctx) -> new Setting(rs.getString(1), rs.getString(2), rs.getString(3))).findOne())
-                .map(setting -> isPlatform(setting) ? PlatformKeys.domainId(Locations.normalize(setting.region()))
-                        : key(setting.diskEncryptionSetId()));
-        found.ifPresent(domainId -> readerDomains.put(storeId, domainId));
-        return found;
+        return known.equals(NO_DOMAIN) ? Optional.empty() : Optional.of(known);
     }
 
     private static boolean isPlatform(Setting setting) {

@@ -109,7 +109,7 @@ final class BlockObjects {
     }
 
     private SecretKey key(UUID keyId, String readerId) {
-        Optional<SecretKey> key = readerId == null ? keys.key(keyId) : keys.key(keyId, readerId);
+        Optional<SecretKey> key = keys.key(keyId, readerId);
         return key.orElseThrow(() -> new DiskKeyUnavailableException(keyId, "the key ring no longer provides it "
                 + "(its wrapping key was disabled or deleted, or access to it was removed). Make the key usable "
                 + "again, or restore the disk's key, and retry."));

@@ -21,7 +21,7 @@ public interface DataKeyRing {
     /**
      * The key with this id as the disk or snapshot {@code readerId} reads it: a ring that stores several wrappings of
      * one key (a disk restored under another DES) uses the reader's own, so disabling that wrapping's key stops the
-     * reader even while another wrapping still works.
+     * reader even while another wrapping still works. {@code readerId} is null when no disk reads (a write).
      */
     default Optional<SecretKey> key(UUID keyId, String readerId) {
         return key(keyId);
