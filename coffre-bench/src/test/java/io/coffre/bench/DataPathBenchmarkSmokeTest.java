@@ -14,7 +14,7 @@ class DataPathBenchmarkSmokeTest {
 
     @Test
     void everyPathMovesTheWholeImageAndReadsItBackIntact() throws Exception {
-        List<DataPathBenchmark.Result> results = DataPathBenchmark.run(SIZE, 2, 2);
+        List<DataPathBenchmark.Result> results = DataPathBenchmark.run(SIZE, 2, 2, 20);
         assertThat(results).extracting(DataPathBenchmark.Result::path).contains("file copy, fsync at end",
                 "upload over HTTPS (4 MiB pages)", "download over HTTPS (parallel ranged GETs)");
         assertThat(results).hasSizeGreaterThanOrEqualTo(4).allSatisfy(r -> {
