@@ -114,4 +114,16 @@ public interface Disks {
 
     /** Streams {@code length} bytes from {@code offset}; the range must lie within the disk. */
     void readData(String dataId, String token, long offset, long length, OutputStream out);
+
+    /** Bytes {@code start} to {@code end}, both inclusive, as a page blob's page list names them. */
+    record ByteRange(long start, long end) {
+    }
+
+    /**
+     * The parts of the granted disk that hold data, in order and merged where they touch: whole
+     * {@value DiskStore#BLOCK_BYTES}-byte blocks (the last one cut at the disk's end), since a block is stored as a
+     * whole. A block written in part is listed whole, its unwritten bytes reading as zeros; a block never written,
+     * or trimmed, is not listed.
+     */
+    List<ByteRange> dataRanges(String dataId, String token);
 }

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -582,6 +583,24 @@ final class JdbcDisks implements Disks {
         } catch (IOException e) {
             throw new UncheckedIOException("the client stopped reading", e);
         }
+    }
+
+    @Override
+    public List<ByteRange> dataRanges(String dataId, String token) {
+        String readable = readableStoreId(dataId, token);
+        long size = store.sizeBytes(readable);
+        List<ByteRange> ranges = new ArrayList<>();
+        for (DiskStore.StoredBlock block : store.storedBlocks(readable)) {
+            long start = block.index() * DiskStore.BLOCK_BYTES;
+            long end = Math.min(start + DiskStore.BLOCK_BYTES, size) - 1;
+            int last = ranges.size() - 1;
+            if (last >= 0 && ranges.get(last).end() + 1 == start) {
+                ranges.set(last, new ByteRange(ranges.get(last).start(), end));
+            } else {
+                ranges.add(new ByteRange(start, end));
+            }
+        }
+        return ranges;
     }
 
     /** What a read token reads: a disk's or snapshot's grant, else a disk restore point's. */

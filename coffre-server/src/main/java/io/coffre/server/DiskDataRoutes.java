@@ -9,18 +9,21 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The disk data endpoint that {@code beginGetAccess} URLs point at, shaped like a page blob as azcopy uses it:
  * {@code HEAD} (size), ranged {@code GET} (206) and {@code PUT} of pages ({@code x-ms-range} or {@code Range}
- * {@code bytes=S-E}, 512-byte aligned, at most 4 MiB; {@code x-ms-page-write: update|clear}). It authenticates by
+ * {@code bytes=S-E}, 512-byte aligned, at most 4 MiB; {@code x-ms-page-write: update|clear}) and Get Page Ranges
+ * ({@code GET ?comp=pagelist}, which azcopy asks for to skip empty ranges). It authenticates by
  * the access token in {@code sig} alone, never by a bearer token. Errors are Azure Storage XML with the code also in
  * {@code x-ms-error-code}: 403 {@code AuthenticationFailed} (unknown, expired or revoked token),
  * 403 {@code AuthorizationPermissionMismatch} (a write with read access), 400 {@code InvalidPageRange} (unaligned or
  * malformed range), 416 {@code InvalidRange} (past the end), 413 {@code RequestBodyTooLarge},
- * 400 {@code InvalidHeaderValue} (body length differs from the range).
+ * 400 {@code InvalidHeaderValue} (body length differs from the range), 400 {@code InvalidQueryParameterValue} (a
+ * {@code comp} operation the endpoint does not serve).
  */
 final class DiskDataRoutes implements RouteModule {
     private static final String PATH = "/_data/disks/{dataId}";
@@ -40,6 +43,7 @@ final class DiskDataRoutes implements RouteModule {
     @Override
     public void register(RoutesConfig routes) {
         routes.head(PATH, storage(ctx -> {
+            operation(ctx, null);
             long size = disks.dataSize(ctx.pathParam("dataId"), ctx.queryParam("sig"));
             blobHeaders(ctx, size);
             ctx.header("Content-Length", Long.toString(size));
@@ -47,18 +51,17 @@ final class DiskDataRoutes implements RouteModule {
         routes.get(PATH, storage(ctx -> {
             String id = ctx.pathParam("dataId");
             String sig = ctx.queryParam("sig");
+            if (operation(ctx, "pagelist") != null) {
+                pageList(ctx, disks.dataSize(id, sig), disks.dataRanges(id, sig));
+                return;
+            }
             long size = disks.dataSize(id, sig);
-            String range = range(ctx);
+            long[] range = requestedRange(ctx, size);
             long start = 0;
             long end = size - 1;
             if (range != null) {
-                Matcher m = parse(range);
-                start = Long.parseLong(m.group(1));
-                end = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
-                if (start >= size || end < start) {
-                    throw new ArmException(416, "InvalidRange", "The range '" + range + "' is not within the disk's "
-                            + size + " bytes.");
-                }
+                start = range[0];
+                end = range[1];
                 ctx.status(206);
                 ctx.header("Content-Range", "bytes " + start + "-" + end + "/" + size);
             }
@@ -72,6 +75,7 @@ final class DiskDataRoutes implements RouteModule {
             }
         }));
         routes.put(PATH, storage(ctx -> {
+            operation(ctx, "page");
             String range = range(ctx);
             if (range == null) {
                 throw ArmException.badRequest("InvalidPageRange", "A page write needs x-ms-range (or Range) "
@@ -111,6 +115,55 @@ final class DiskDataRoutes implements RouteModule {
                                 + "<Message>" + xml(e.getMessage()) + "</Message></Error>");
             }
         };
+    }
+
+    /**
+     * The blob operation a request names in {@code comp}: absent, or the one this method serves ({@code page} for
+     * Put Page, which may also be left out; {@code pagelist} for Get Page Ranges). Any other is refused rather than
+     * answered as if it were absent: a client asking for a page list must not get the disk's bytes instead.
+     */
+    private static String operation(Context ctx, String served) {
+        String comp = ctx.queryParam("comp");
+        if (comp != null && !comp.equals(served)) {
+            throw ArmException.badRequest("InvalidQueryParameterValue", "The disk data endpoint does not serve "
+                    + "comp=" + comp + " on " + ctx.method() + (served == null ? "." : "; it serves comp=" + served
+                    + "."));
+        }
+        return comp;
+    }
+
+    /** The {@code bytes=S-E} (or {@code S-}) a request names, cut at the disk's end; null when it names none. */
+    private static long[] requestedRange(Context ctx, long size) {
+        String range = range(ctx);
+        if (range == null) {
+            return null;
+        }
+        Matcher m = parse(range);
+        long start = Long.parseLong(m.group(1));
+        long end = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+        if (start >= size || end < start) {
+            throw new ArmException(416, "InvalidRange", "The range '" + range + "' is not within the disk's "
+                    + size + " bytes.");
+        }
+        return new long[] {start, end};
+    }
+
+    /** Get Page Ranges: the ranges holding data, within the requested range if one is named (cut to it). */
+    private static void pageList(Context ctx, long size, List<Disks.ByteRange> ranges) {
+        long[] within = requestedRange(ctx, size);
+        long from = within == null ? 0 : within[0];
+        long to = within == null ? size - 1 : within[1];
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?><PageList>");
+        for (Disks.ByteRange r : ranges) {
+            long start = Math.max(r.start(), from);
+            long end = Math.min(r.end(), to);
+            if (start <= end) {
+                xml.append("<PageRange><Start>").append(start).append("</Start><End>").append(end)
+                        .append("</End></PageRange>");
+            }
+        }
+        blobHeaders(ctx, size);
+        ctx.contentType("application/xml").result(xml.append("</PageList>").toString());
     }
 
     private static String range(Context ctx) {

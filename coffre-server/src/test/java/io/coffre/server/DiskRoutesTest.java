@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Microsoft.Compute disks and snapshots over HTTPS, and the direct upload / export data path. */
@@ -281,6 +283,70 @@ class DiskRoutesTest {
                     .as("a disk restored from a snapshot keeps its content when the snapshot is deleted")
                     .isEqualTo(sha256(image));
         }
+    }
+
+    /**
+     * Get Page Ranges, as azcopy asks for it before an upload (to know where zeros must still be written) and before
+     * a download (to skip what was never written): whole blocks that hold data, merged, cut at the disk's end.
+     */
+    @Test
+    void thePageListNamesTheBlocksThatHoldData() {
+        try (TestServer server = TestServer.start()) {
+            Arm arm = new Arm(server);
+            assertThat(arm.send("PUT", arm.disk("sparse"), upload(IMAGE_BYTES)).statusCode()).isEqualTo(201);
+            String sas = arm.grantAccess(arm.disk("sparse"), "Write");
+            String pageList = sas + "&comp=pagelist";
+            HttpResponse<String> empty = dataRequest(server, "GET", pageList, null, null);
+            assertThat(empty.statusCode()).as(empty.body()).isEqualTo(200);
+            assertThat(empty.headers().firstValue("Content-Type").orElse("")).startsWith("application/xml");
+            assertThat(empty.headers().firstValueAsLong("x-ms-blob-content-length")).hasValue(IMAGE_BYTES);
+            assertThat(empty.body()).isEqualTo("<?xml version=\"1.0\" encoding=\"utf-8\"?><PageList></PageList>");
+
+            byte[] sector = new byte[512];
+            sector[7] = 1;
+            long tail = 4L * 4 * MIB; // the 5th block: 512 bytes long
+            for (long offset : new long[] {512, 2L * 4 * MIB, 3L * 4 * MIB + 4096, tail}) {
+                assertThat(dataRequest(server, "PUT", sas + "&comp=page", "bytes=" + offset + "-" + (offset + 511),
+                        sector).statusCode()).isEqualTo(201);
+            }
+            assertThat(ranges(dataRequest(server, "GET", pageList, null, null)))
+                    .containsExactly(List.of(0L, 4L * MIB - 1), List.of(8L * MIB, IMAGE_BYTES - 1L));
+            assertThat(ranges(dataRequest(server, "GET", pageList, "bytes=" + 4 * MIB + "-" + (10 * MIB - 1), null)))
+                    .as("cut to the range asked for").containsExactly(List.of(8L * MIB, 10L * MIB - 1));
+
+            HttpRequest.Builder clear = HttpRequest.newBuilder(URI.create(sas))
+                    .PUT(HttpRequest.BodyPublishers.noBody()).header("x-ms-page-write", "clear")
+                    .header("x-ms-range", "bytes=" + 12 * MIB + "-" + (16 * MIB - 1));
+            assertThat(server.send(clear).statusCode()).isEqualTo(201);
+            assertThat(ranges(dataRequest(server, "GET", pageList, null, null))).as("a cleared block is sparse again")
+                    .containsExactly(List.of(0L, 4L * MIB - 1), List.of(8L * MIB, 12L * MIB - 1),
+                            List.of(tail, IMAGE_BYTES - 1L));
+
+            assertStorageError(dataRequest(server, "GET", sas + "&comp=blocklist", null, null), 400,
+                    "InvalidQueryParameterValue");
+            assertStorageError(dataRequest(server, "PUT", sas + "&comp=block", "bytes=0-511", sector), 400,
+                    "InvalidQueryParameterValue");
+            assertStorageError(dataRequest(server, "GET", pageList.replaceAll("sig=[^&]*", "sig=forged"), null, null),
+                    403, "AuthenticationFailed");
+            assertStorageError(dataRequest(server, "GET", pageList, "bytes=" + IMAGE_BYTES + "-", null), 416,
+                    "InvalidRange");
+            arm.revokeAccess(arm.disk("sparse"));
+            String readSas = arm.grantAccess(arm.disk("sparse"), "Read");
+            assertThat(ranges(dataRequest(server, "GET", readSas + "&comp=pagelist", null, null)))
+                    .as("read access lists the same ranges").hasSize(3);
+        }
+    }
+
+    /** The [start, end] pairs of a page list. */
+    private static List<List<Long>> ranges(HttpResponse<String> pageList) {
+        assertThat(pageList.statusCode()).as(pageList.body()).isEqualTo(200);
+        List<List<Long>> ranges = new ArrayList<>();
+        Matcher m = Pattern.compile("<PageRange><Start>(\\d+)</Start><End>(\\d+)</End></PageRange>")
+                .matcher(pageList.body());
+        while (m.find()) {
+            ranges.add(List.of(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))));
+        }
+        return ranges;
     }
 
     @Test
