@@ -115,6 +115,15 @@ run("vm-flow", async () => {
     { access: "Read", durationInSeconds: 600 });
   result.diskRestorePointSha256 = sha256(await download(pointRead.accessSAS));
   await client.diskRestorePoint.beginRevokeAccessAndWait(rg, "rpc1", "rp1", dataPoint.name);
+  step("diskRestorePoint.beginGrantAccessAndWait getSecureVMGuestStateSAS on the OS disk's point + download VMGS");
+  const osPoint = diskPoints.find((p) => p.sourceResourceId?.toLowerCase() === result.vm.osDiskId.toLowerCase());
+  const osRead = await client.diskRestorePoint.beginGrantAccessAndWait(rg, "rpc1", "rp1", osPoint.name,
+    { access: "Read", durationInSeconds: 600, getSecureVMGuestStateSAS: true });
+  const guestState = await download(osRead.securityDataAccessSAS);
+  result.guestState = { distinctUrl: osRead.securityDataAccessSAS !== osRead.accessSAS,
+    magic: guestState.subarray(0, 11).toString("ascii") };
+  await client.diskRestorePoint.beginRevokeAccessAndWait(rg, "rpc1", "rp1", osPoint.name);
+  result.guestState.afterRevoke = (await fetch(osRead.securityDataAccessSAS)).status;
 
   step("disks.beginCreateOrUpdateAndWait Restore from the disk restore point + read");
   const restored = await client.disks.beginCreateOrUpdateAndWait(rg, "vm-data-restored", {

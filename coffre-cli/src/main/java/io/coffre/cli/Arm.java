@@ -237,14 +237,28 @@ final class Arm {
 
     /** beginGetAccess, waited for: the access URL ({@code accessSAS}). */
     String grantAccess(DiskKind kind, String group, String name, String access, long durationSeconds) {
+        return grantAccess(kind, group, name, access, durationSeconds, false).accessSas();
+    }
+
+    /** What beginGetAccess returns: the disk's URL and, when asked for, its VM guest state's. */
+    record AccessUri(String accessSas, String securityDataAccessSas) {
+    }
+
+    /** beginGetAccess, waited for; {@code guestState} asks for the VM guest state too (getSecureVMGuestStateSAS). */
+    AccessUri grantAccess(DiskKind kind, String group, String name, String access, long durationSeconds,
+                          boolean guestState) {
         ObjectNode body = Json.object().put("access", access).put("durationInSeconds", durationSeconds);
-        String sas = http.sendAndWait("POST", diskUrl(kind, group, name, "/beginGetAccess"), body).path("accessSAS")
-                .asText("");
-        if (sas.isEmpty()) {
-            throw new CliError("The server granted access to " + kind.label + " '" + name + "' but returned no "
-                    + "accessSAS.");
+        if (guestState) {
+            body.put("getSecureVMGuestStateSAS", true);
         }
-        return sas;
+        JsonNode result = http.sendAndWait("POST", diskUrl(kind, group, name, "/beginGetAccess"), body);
+        String sas = result.path("accessSAS").asText("");
+        String securityData = result.path("securityDataAccessSAS").asText("");
+        if (sas.isEmpty() || guestState && securityData.isEmpty()) {
+            throw new CliError("The server granted access to " + kind.label + " '" + name + "' but returned no "
+                    + (sas.isEmpty() ? "accessSAS." : "securityDataAccessSAS."));
+        }
+        return new AccessUri(sas, guestState ? securityData : null);
     }
 
     void revokeAccess(DiskKind kind, String group, String name) {

@@ -2,7 +2,6 @@ package io.coffre.cli;
 
 import static io.coffre.cli.Output.Column.field;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.cli.Arm.DiskKind;
 import io.coffre.json.Json;
@@ -118,16 +117,29 @@ final class DiskCommand extends CliCommand {
     @Command(name = "download", description = "Download a disk's content into a file.")
     int download(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
                  @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
-                 @Option(names = "--file", required = true, paramLabel = "OUT") Path file) {
+                 @Option(names = "--file", required = true, paramLabel = "OUT") Path file,
+                 @Option(names = "--guest-state-file", paramLabel = "OUT", description = "Also download the VM "
+                         + "guest state of a confidential VM's OS disk (getSecureVMGuestStateSAS).")
+                 Path guestStateFile) {
         Arm arm = session().arm();
-        String url = arm.grantAccess(DiskKind.DISK, group, name, "Read", TRANSFER_ACCESS_SECONDS);
+        Arm.AccessUri access = arm.grantAccess(DiskKind.DISK, group, name, "Read", TRANSFER_ACCESS_SECONDS,
+                guestStateFile != null);
         try {
-            transfer("download").download(url, file);
+            transfer("download").download(access.accessSas(), file);
+            if (guestStateFile != null) {
+                transfer("guest state").download(access.securityDataAccessSas(), guestStateFile);
+            }
         } finally {
             arm.revokeAccess(DiskKind.DISK, group, name);
         }
-        JsonNode result = Json.object().put("file", file.toString()).put("bytes", file.toFile().length());
-        return print(result, List.of(field("File", "file"), field("Bytes", "bytes")));
+        ObjectNode result = Json.object().put("file", file.toString()).put("bytes", file.toFile().length());
+        if (guestStateFile == null) {
+            return print(result, List.of(field("File", "file"), field("Bytes", "bytes")));
+        }
+        result.put("guestStateFile", guestStateFile.toString()).put("guestStateBytes",
+                guestStateFile.toFile().length());
+        return print(result, List.of(field("File", "file"), field("Bytes", "bytes"),
+                field("Guest state file", "guestStateFile"), field("Guest state bytes", "guestStateBytes")));
     }
 
     private DiskTransfer transfer(String label) {

@@ -10,6 +10,7 @@ import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.json.Json;
 import io.coffre.server.CoffreServer;
 import io.coffre.server.ServerConfig;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +54,24 @@ class CliRestorePointTest {
                     "--source", dataPoint));
             assertThat(restored.json().at("/properties/creationData/createOption").asText()).isEqualTo("Restore");
             assertThat(restored.json().at("/properties/diskState").asText()).isEqualTo("Unattached");
+
+            // the OS disk's restore point brings the VM guest state along; download reads both
+            String osPoint = shown.json().at("/properties/sourceMetadata/storageProfile/osDisk/diskRestorePoint/id")
+                    .asText();
+            ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "restored-os", "--source", osPoint));
+            Path image = dir.resolve("os.raw");
+            Path guestState = dir.resolve("os.vmgs");
+            CliRun.Result downloaded = ok(coffre("--data-dir", d, "disk", "download", "-g", "rg1",
+                    "-n", "restored-os", "--file", image.toString(), "--guest-state-file", guestState.toString()));
+            assertThat(downloaded.json().path("guestStateBytes").asLong()).isEqualTo(Files.size(guestState))
+                    .isPositive();
+            assertThat(new String(Files.readAllBytes(guestState), 0, 11, StandardCharsets.US_ASCII))
+                    .isEqualTo("COFFRE-VMGS");
+            CliRun.Result noGuestState = coffre("--data-dir", d, "disk", "download", "-g", "rg1", "-n", "restored",
+                    "--file", dir.resolve("data.raw").toString(), "--guest-state-file",
+                    dir.resolve("data.vmgs").toString());
+            assertThat(noGuestState.code()).as(noGuestState.toString()).isEqualTo(1);
+            assertThat(noGuestState.err()).contains("getSecureVMGuestStateSAS");
 
             ok(coffre("--data-dir", d, "restore-point", "delete", "-g", "rg1", "--collection-name", "rpc1", "-n",
                     "rp1"));

@@ -41,8 +41,14 @@ public interface Disks {
     record Put(ObjectNode resource, boolean created) {
     }
 
-    /** A granted access: the disk store id the data URL names and the token that authorises it (shown once). */
-    record Grant(String dataId, String token) {
+    /**
+     * A granted access: the disk store id the data URL names and the token that authorises it (shown once); with
+     * {@code getSecureVMGuestStateSAS}, also the id the VM guest state's data URL names (the same token reads it).
+     */
+    record Grant(String dataId, String token, String securityDataId) {
+        Grant(String dataId, String token) {
+            this(dataId, token, null);
+        }
     }
 
     /** Disks take their data keys from {@code encryptionSets} and register with the DES they use. */
@@ -67,10 +73,12 @@ public interface Disks {
 
     /**
      * {@code beginGetAccess}: {@code Write} on a disk ready to upload (state ActiveUpload), {@code Read} on an
-     * unattached disk or a snapshot (state ActiveSAS). A new grant replaces the previous one.
+     * unattached disk or a snapshot (state ActiveSAS). A new grant replaces the previous one. With
+     * {@code secureVmGuestState} ({@code getSecureVMGuestStateSAS}, Read only) it also reads the VM guest state of a
+     * confidential VM's OS disk, as it was at the grant.
      */
     Grant grantAccess(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name,
-                      String access, long durationSeconds);
+                      String access, long durationSeconds, boolean secureVmGuestState);
 
     /** {@code endGetAccess}: the token stops working; an uploaded disk becomes Unattached. */
     void revokeAccess(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name);

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 
@@ -61,7 +60,8 @@ final class JdbcDisks implements Disks {
     /** @param newGuestState a VMGS restored with the disk, to hand to the VM layer once the disk exists; else null */
     private record Row(String resourceId, Kind kind, String storeId, String location, String diskState,
                        String encryptionType, String desId, ObjectNode document, String accessLevel,
-                       byte[] accessSha256, Long accessExpires, String exportStoreId, String newGuestState) {
+                       byte[] accessSha256, Long accessExpires, String exportStoreId, String securityDataStoreId,
+                       String newGuestState) {
         EncryptionKeys.Setting encryption() {
             return new EncryptionKeys.Setting(encryptionType, desId, location);
         }
@@ -143,7 +143,7 @@ final class JdbcDisks implements Disks {
             throw e;
         }
         if (row.newGuestState() != null) {
-            guestStates.accept(row.resourceId(), row.newGuestState());
+            guestStates.set(row.resourceId(), row.newGuestState());
         }
         return new Put(render(row), true);
     }
@@ -193,7 +193,7 @@ final class JdbcDisks implements Disks {
                 : store.create(store.info(guestState).sizeBytes(), DiskSource.copyOf(guestState),
                 encryption.ring(setting));
         return new Row(id.toString(), Kind.DISK, storeId, location, state, setting.type(),
-                setting.diskEncryptionSetId(), document, null, null, null, null, guestStateCopy);
+                setting.diskEncryptionSetId(), document, null, null, null, null, null, guestStateCopy);
     }
 
     /** A snapshot freezes a disk's map and keeps the disk's encryption: its blocks stay under the disk's keys. */
@@ -217,7 +217,7 @@ final class JdbcDisks implements Disks {
         ((ObjectNode) document.path("properties")).put("incremental", properties.path("incremental").asBoolean(false));
         String storeId = store.snapshot(from.storeId());
         return new Row(id.toString(), Kind.SNAPSHOT, storeId, location, UNATTACHED, from.encryptionType(),
-                from.desId(), document, null, null, null, null, null);
+                from.desId(), document, null, null, null, null, null, null);
     }
 
     private Row source(Principal caller, JsonNode creation, boolean snapshotOnly) {
@@ -259,14 +259,31 @@ final class JdbcDisks implements Disks {
 
     private volatile RestoreSources restoreSources = (caller, id) -> Optional.empty();
     private volatile DataGrants dataGrants = (dataId, token) -> Optional.empty();
-    private volatile BiConsumer<String, String> guestStates = (disk, vmgs) -> {
-        throw new IllegalStateException("no virtual-machine layer to take the guest state of " + disk);
+    /** The VM layer's guest states, kept per OS disk. */
+    interface GuestStates {
+        /** Makes {@code vmgsStoreId} the guest state of the OS disk {@code osDiskResourceId}. */
+        void set(String osDiskResourceId, String vmgsStoreId);
+
+        /** The guest state store of an OS disk, or empty when it has none. */
+        Optional<String> of(String osDiskResourceId);
+    }
+
+    private volatile GuestStates guestStates = new GuestStates() {
+        @Override
+        public void set(String osDiskResourceId, String vmgsStoreId) {
+            throw new IllegalStateException("no virtual-machine layer to take the guest state of " + osDiskResourceId);
+        }
+
+        @Override
+        public Optional<String> of(String osDiskResourceId) {
+            return Optional.empty();
+        }
     };
 
-    void useRestorePoints(RestoreSources sources, DataGrants grants, BiConsumer<String, String> guestStateSetter) {
+    void useRestorePoints(RestoreSources sources, DataGrants grants, GuestStates guestStates) {
         this.restoreSources = sources;
         this.dataGrants = grants;
-        this.guestStates = guestStateSetter;
+        this.guestStates = guestStates;
     }
 
     private Optional<RestoreSource> restoreSource(Principal caller, JsonNode creation) {
@@ -315,7 +332,7 @@ final class JdbcDisks implements Disks {
             properties.set("encryption", render(setting));
         }
         Row row = new Row(id.toString(), Kind.DISK, storeId, setting.region(), UNATTACHED, setting.type(),
-                setting.diskEncryptionSetId(), document, null, null, null, null, null);
+                setting.diskEncryptionSetId(), document, null, null, null, null, null, null);
         insert(h, row, id.subscriptionId(), id.resourceGroup());
         index.put(id.toString(), Kind.DISK.resourceType(), row.location(), null);
         if (row.desId() != null) {
@@ -420,7 +437,7 @@ final class JdbcDisks implements Disks {
 
     @Override
     public Grant grantAccess(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name,
-                             String level, long durationSeconds) {
+                             String level, long durationSeconds, boolean secureVmGuestState) {
         String granted = WRITE.equalsIgnoreCase(level) ? WRITE : READ.equalsIgnoreCase(level) ? READ : null;
         if (granted == null) {
             throw ArmException.badRequest("InvalidParameter", "'access' must be Read or Write; got '" + level + "'.");
@@ -428,6 +445,10 @@ final class JdbcDisks implements Disks {
         if (durationSeconds <= 0) {
             throw ArmException.badRequest("InvalidParameter", "'durationInSeconds' must be a positive number of "
                     + "seconds; got " + durationSeconds + ".");
+        }
+        if (secureVmGuestState && granted.equals(WRITE)) {
+            throw ArmException.badRequest("InvalidParameter", "getSecureVMGuestStateSAS is supported with access "
+                    + "Read only: Coffre does not take a guest state upload (createOption UploadPreparedSecure).");
         }
         ResourceId id = resourceId(kind, subscriptionId, resourceGroup, name);
         access.require(caller, id.toString(), kind.resourceType() + "/beginGetAccess/action", false);
@@ -437,18 +458,32 @@ final class JdbcDisks implements Disks {
         return metadata.inTransaction(h -> {
             Row row = lock(h, id.toString()).orElseThrow(() -> notFound(kind, id));
             String state = stateForGrant(row, granted);
+            String guestState = secureVmGuestState ? requireGuestState(row) : null;
             dropExport(row);
             String export = row.kind() == Kind.SNAPSHOT
                     ? store.create(store.info(row.storeId()).sizeBytes(), DiskSource.copyOf(row.storeId()),
                     encryption.ring(row.encryption()))
                     : null;
+            // read through a copy, as a snapshot is: the guest state is never opened as a device here
+            String securityData = guestState == null ? null
+                    : store.create(store.info(guestState).sizeBytes(), DiskSource.copyOf(guestState),
+                    encryption.ring(row.encryption()));
             h.createUpdate("UPDATE compute_disks SET disk_state = :st, access_level = :l, access_sha256 = :sha, "
-                            + "access_expires = :exp, export_store_id = :export WHERE id_lower = :id")
+                            + "access_expires = :exp, export_store_id = :export, security_data_store_id = :security"
+                            + " WHERE id_lower = :id")
                     .bind("st", state).bind("l", granted).bind("sha", sha256(tokenText)).bind("export", export)
-                    .bind("exp", clock.now().getEpochSecond() + durationSeconds).bind("id", key(row.resourceId()))
-                    .execute();
-            return new Grant(row.storeId(), tokenText);
+                    .bind("security", securityData).bind("exp", clock.now().getEpochSecond() + durationSeconds)
+                    .bind("id", key(row.resourceId())).execute();
+            return new Grant(row.storeId(), tokenText, securityData);
         });
+    }
+
+    /** The guest state store of a confidential VM's OS disk, which getSecureVMGuestStateSAS reads. */
+    private String requireGuestState(Row row) {
+        Optional<String> guestState = row.kind() == Kind.DISK ? guestStates.of(row.resourceId()) : Optional.empty();
+        return guestState.orElseThrow(() -> ArmException.badRequest("InvalidParameter", "getSecureVMGuestStateSAS "
+                + "applies to the OS disk of a confidential VM, which holds its VM guest state; "
+                + row.resourceId() + " has none. Grant access without it."));
     }
 
     /** Write access is direct upload (from ReadyToUpload); read access is export of an unattached disk. */
@@ -482,7 +517,8 @@ final class JdbcDisks implements Disks {
                     ? UNATTACHED : row.diskState();
             dropExport(row);
             h.createUpdate("UPDATE compute_disks SET disk_state = :st, access_level = NULL, access_sha256 = NULL, "
-                    + "access_expires = NULL, export_store_id = NULL WHERE id_lower = :id").bind("st", state)
+                    + "access_expires = NULL, export_store_id = NULL, security_data_store_id = NULL"
+                    + " WHERE id_lower = :id").bind("st", state)
                     .bind("id", key(row.resourceId()))
                     .execute();
             return null;
@@ -492,6 +528,9 @@ final class JdbcDisks implements Disks {
     private void dropExport(Row row) {
         if (row.exportStoreId() != null) {
             store.delete(row.exportStoreId());
+        }
+        if (row.securityDataStoreId() != null) {
+            store.delete(row.securityDataStoreId());
         }
     }
 
@@ -537,6 +576,9 @@ final class JdbcDisks implements Disks {
 
     @Override
     public void writeData(String dataId, String token, long offset, long length, byte[] data) {
+        if (token != null && dataGrants.readableStore(dataId, token).isPresent()) {
+            throw readOnlyGrant(); // a restore point's grant, valid but for reading
+        }
         try (BlockDevice device = store.open(authorized(dataId, token, true))) {
             checkWrite(offset, length, data, device.size());
             if (data == null) {
@@ -631,13 +673,16 @@ final class JdbcDisks implements Disks {
      */
     private String authorized(String dataId, String token, boolean write) {
         Optional<AccessGrant> found = metadata.withHandle(h -> h.createQuery("SELECT store_id, export_store_id, "
-                        + "access_level, access_sha256, access_expires FROM compute_disks WHERE store_id = :s")
+                        + "security_data_store_id, access_level, access_sha256, access_expires FROM compute_disks"
+                        + " WHERE store_id = :s OR security_data_store_id = :s")
                 .bind("s", dataId).map((rs, ctx) -> {
                     long expires = rs.getLong("access_expires");
                     Long accessExpires = rs.wasNull() ? null : expires;
                     String export = rs.getString("export_store_id");
-                    return new AccessGrant(export != null ? export : rs.getString("store_id"),
-                            rs.getString("access_level"), rs.getBytes("access_sha256"), accessExpires);
+                    String readable = dataId.equals(rs.getString("security_data_store_id")) ? dataId
+                            : export != null ? export : rs.getString("store_id");
+                    return new AccessGrant(readable, rs.getString("access_level"), rs.getBytes("access_sha256"),
+                            accessExpires);
                 }).findOne());
         AccessGrant grant = found.filter(g -> g.sha256() != null && token != null && g.expires() != null
                         && MessageDigest.isEqual(g.sha256(), sha256(token))
@@ -645,10 +690,14 @@ final class JdbcDisks implements Disks {
                 .orElseThrow(() -> new ArmException(403, "AuthenticationFailed", "The access signature is not valid "
                         + "or has expired or been revoked; ask for a new one with beginGetAccess."));
         if (write && !WRITE.equals(grant.level())) {
-            throw new ArmException(403, "AuthorizationPermissionMismatch", "This access signature grants Read "
-                    + "access only; uploads need beginGetAccess with access Write on a disk created for Upload.");
+            throw readOnlyGrant();
         }
         return grant.dataStoreId();
+    }
+
+    private static ArmException readOnlyGrant() {
+        return new ArmException(403, "AuthorizationPermissionMismatch", "This access signature grants Read access "
+                + "only; uploads need beginGetAccess with access Write on a disk created for Upload.");
     }
 
     private record AccessGrant(String dataStoreId, String level, byte[] sha256, Long expires) {
@@ -825,7 +874,7 @@ final class JdbcDisks implements Disks {
                 rs.getString("location"), rs.getString("disk_state"), rs.getString("encryption_type"),
                 rs.getString("des_id"), (ObjectNode) Json.parse(rs.getString("document")),
                 rs.getString("access_level"), rs.getBytes("access_sha256"), accessExpires,
-                rs.getString("export_store_id"), null);
+                rs.getString("export_store_id"), rs.getString("security_data_store_id"), null);
     }
 
     /** How access tokens are stored: only their SHA-256 (disk and disk restore point grants alike). */

@@ -58,7 +58,7 @@ final class JdbcRestorePoints implements RestorePoints {
     private record DiskPoint(String resourceId, String restorePointKey, int position, String role, Integer lun,
                              String sourceDiskId, String storeId, String vmgsStoreId, String encryptionType,
                              String desId, String securityType, String location, byte[] accessSha256,
-                             Long accessExpires, String exportStoreId) {
+                             Long accessExpires, String exportStoreId, String securityDataStoreId) {
         EncryptionKeys.Setting encryption() {
             return new EncryptionKeys.Setting(encryptionType, desId, location);
         }
@@ -306,7 +306,7 @@ final class JdbcRestorePoints implements RestorePoints {
                         ? RestorePointExports.ROLE_OS : RestorePointExports.ROLE_DATA, disk.lun(),
                         disk.diskResourceId(), snapshots.get(i), disk.role() == DiskRole.OS ? vmgsSnapshot : null,
                         disk.encryption().type(), disk.encryption().diskEncryptionSetId(), securityType,
-                        vm.location(), null, null, null));
+                        vm.location(), null, null, null, null));
             }
             ObjectNode document = point.document().deepCopy();
             document.set("sourceMetadata", sourceMetadata(vm, diskPoints));
@@ -440,6 +440,7 @@ final class JdbcRestorePoints implements RestorePoints {
             deleteQuietly(d.storeId());
             deleteQuietly(d.vmgsStoreId());
             deleteQuietly(d.exportStoreId());
+            deleteQuietly(d.securityDataStoreId());
         }
     }
 
@@ -465,7 +466,8 @@ final class JdbcRestorePoints implements RestorePoints {
 
     @Override
     public Disks.Grant grantAccess(Principal caller, String subscriptionId, String resourceGroup, String collection,
-                                   String restorePoint, String name, String level, long durationSeconds) {
+                                   String restorePoint, String name, String level, long durationSeconds,
+                                   boolean secureVmGuestState) {
         if (!"Read".equalsIgnoreCase(level)) {
             throw ArmException.badRequest("InvalidParameter", "A disk restore point grants 'access' Read only; got '"
                     + level + "'.");
@@ -477,24 +479,39 @@ final class JdbcRestorePoints implements RestorePoints {
         ResourceId id = diskPointId(subscriptionId, resourceGroup, collection, restorePoint, name);
         access.require(caller, id.toString(), DISK_RESTORE_POINT_TYPE + "/beginGetAccess/action", false);
         DiskPoint point = requireDiskPoint(id);
+        if (secureVmGuestState && point.vmgsStoreId() == null) {
+            throw ArmException.badRequest("InvalidParameter", "getSecureVMGuestStateSAS applies to the OS disk "
+                    + "restore point of a confidential VM, which holds its VM guest state; " + point.resourceId()
+                    + " has none. Grant access without it.");
+        }
         byte[] token = new byte[32];
         random.nextBytes(token);
         String tokenText = Json.b64url(token);
-        // read through a copy: a snapshot is never opened as a device
-        String export = store.create(store.info(point.storeId()).sizeBytes(), DiskSource.copyOf(point.storeId()),
-                encryption.ring(point.encryption()));
+        // read through copies: a snapshot is never opened as a device
+        String export = exportCopy(point.storeId(), point);
+        String securityData = null;
         try {
+            securityData = secureVmGuestState ? exportCopy(point.vmgsStoreId(), point) : null;
+            String security = securityData;
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_disk_restore_points SET access_sha256 = :sha,"
-                            + " access_expires = :exp, export_store_id = :export WHERE id_lower = :id")
+                            + " access_expires = :exp, export_store_id = :export, security_data_store_id = :security"
+                            + " WHERE id_lower = :id")
                     .bind("sha", JdbcDisks.sha256(tokenText))
                     .bind("exp", clock.now().getEpochSecond() + durationSeconds)
-                    .bind("export", export).bind("id", key(id.toString())).execute());
+                    .bind("export", export).bind("security", security).bind("id", key(id.toString())).execute());
         } catch (RuntimeException e) {
             deleteQuietly(export);
+            deleteQuietly(securityData);
             throw e;
         }
         deleteQuietly(point.exportStoreId());
-        return new Disks.Grant(point.storeId(), tokenText);
+        deleteQuietly(point.securityDataStoreId());
+        return new Disks.Grant(point.storeId(), tokenText, securityData);
+    }
+
+    private String exportCopy(String storeId, DiskPoint point) {
+        return store.create(store.info(storeId).sizeBytes(), DiskSource.copyOf(storeId),
+                encryption.ring(point.encryption()));
     }
 
     @Override
@@ -504,9 +521,10 @@ final class JdbcRestorePoints implements RestorePoints {
         access.require(caller, id.toString(), DISK_RESTORE_POINT_TYPE + "/endGetAccess/action", false);
         DiskPoint point = requireDiskPoint(id);
         metadata.inTransaction(h -> h.createUpdate("UPDATE compute_disk_restore_points SET access_sha256 = NULL,"
-                + " access_expires = NULL, export_store_id = NULL WHERE id_lower = :id")
+                + " access_expires = NULL, export_store_id = NULL, security_data_store_id = NULL WHERE id_lower = :id")
                 .bind("id", key(id.toString())).execute());
         deleteQuietly(point.exportStoreId());
+        deleteQuietly(point.securityDataStoreId());
     }
 
     // ---- as sources of disks, exports and the data endpoint ----
@@ -543,13 +561,15 @@ final class JdbcRestorePoints implements RestorePoints {
                 point.resourceId(), disks));
     }
 
+    /** The store a valid token reads: the export of the frozen disk, or the copy of its guest state. */
     Optional<String> dataGrant(String dataId, String token) {
         byte[] presented = JdbcDisks.sha256(token);
-        return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_disk_restore_points WHERE store_id = :s")
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_disk_restore_points WHERE store_id = :s"
+                        + " OR security_data_store_id = :s")
                         .bind("s", dataId).map((rs, ctx) -> diskPoint(rs)).findOne())
                 .filter(d -> d.accessSha256() != null && MessageDigest.isEqual(d.accessSha256(), presented)
                         && d.accessExpires() > clock.now().getEpochSecond())
-                .map(DiskPoint::exportStoreId);
+                .map(d -> dataId.equals(d.securityDataStoreId()) ? dataId : d.exportStoreId());
     }
 
     // ---- rendering ----
@@ -715,7 +735,7 @@ final class JdbcRestorePoints implements RestorePoints {
                 rs.getString("role"), lunOrNull, rs.getString("source_disk_id"), rs.getString("store_id"),
                 rs.getString("vmgs_store_id"), rs.getString("encryption_type"), rs.getString("des_id"),
                 rs.getString("security_type"), rs.getString("location"), rs.getBytes("access_sha256"),
-                accessExpires, rs.getString("export_store_id"));
+                accessExpires, rs.getString("export_store_id"), rs.getString("security_data_store_id"));
     }
 
     // ---- ids and errors ----

@@ -12,6 +12,7 @@ import io.coffre.identity.Principal;
 import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Microsoft.Compute/restorePointCollections and their restore points (api-version 2026-04-01, wire shapes of
@@ -69,10 +70,12 @@ public interface RestorePoints {
 
     /**
      * {@code beginGetAccess} with access {@code Read}: a token for the data endpoint ({@link Disks#readData}),
-     * reading a copy of the frozen disk. A new grant replaces the previous one.
+     * reading a copy of the frozen disk. A new grant replaces the previous one. With {@code secureVmGuestState}
+     * ({@code getSecureVMGuestStateSAS}) it also reads the VM guest state frozen with a confidential OS disk.
      */
     Disks.Grant grantAccess(Principal caller, String subscriptionId, String resourceGroup, String collection,
-                            String restorePoint, String name, String access, long durationSeconds);
+                            String restorePoint, String name, String access, long durationSeconds,
+                            boolean secureVmGuestState);
 
     /** {@code endGetAccess}. */
     void revokeAccess(Principal caller, String subscriptionId, String resourceGroup, String collection,
@@ -88,7 +91,17 @@ public interface RestorePoints {
         JdbcRestorePoints restorePoints = new JdbcRestorePoints(metadata, store, encryptionSets, virtualMachines,
                 index, access, operations, supportMatrix, clock);
         ((JdbcDisks) disks).useRestorePoints(restorePoints::restoreSource, restorePoints::dataGrant,
-                virtualMachines::setGuestState);
+                new JdbcDisks.GuestStates() {
+                    @Override
+                    public void set(String osDiskResourceId, String vmgsStoreId) {
+                        virtualMachines.setGuestState(osDiskResourceId, vmgsStoreId);
+                    }
+
+                    @Override
+                    public Optional<String> of(String osDiskResourceId) {
+                        return virtualMachines.guestState(osDiskResourceId);
+                    }
+                });
         return restorePoints;
     }
 }

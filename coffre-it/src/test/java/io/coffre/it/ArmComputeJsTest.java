@@ -180,6 +180,10 @@ class ArmComputeJsTest {
         assertThat(out.path("diskRestorePointViews").asInt()).isEqualTo(2);
         assertThat(Json.MAPPER.convertValue(out.path("collectionPoints"), String[].class)).containsExactly("rp1");
         assertThat(out.path("restoredSource").asText()).contains("/restorePoints/rp1/diskRestorePoints/");
+        assertThat(out.at("/guestState/distinctUrl").asBoolean()).isTrue();
+        assertThat(out.at("/guestState/magic").asText()).as("the VM guest state read through securityDataAccessSAS")
+                .isEqualTo("COFFRE-VMGS");
+        assertThat(out.at("/guestState/afterRevoke").asInt()).isEqualTo(403);
 
         assertError(out.path("attachedGrant"), 409, "OperationNotAllowed");
         assertError(out.path("crashConsistent"), 400, "CrashConsistentRestorePointsNotSupported");

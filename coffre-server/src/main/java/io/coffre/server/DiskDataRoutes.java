@@ -1,7 +1,9 @@
 package io.coffre.server;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.ArmException;
 import io.coffre.compute.Disks;
+import io.coffre.json.Json;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -35,9 +37,20 @@ final class DiskDataRoutes implements RouteModule {
         this.disks = disks;
     }
 
-    /** The access URL of a grant, on the host (and port) the client addressed. */
-    static String url(Context ctx, Disks.Grant grant) {
-        return ArmRequest.baseUrl(ctx) + "/_data/disks/" + grant.dataId() + "?sig=" + grant.token();
+    /**
+     * The {@code beginGetAccess} result of a grant: {@code accessSAS}, and {@code securityDataAccessSAS} (the VM guest
+     * state) when it was asked for; URLs on the host (and port) the client addressed.
+     */
+    static ObjectNode accessUri(Context ctx, Disks.Grant grant) {
+        ObjectNode result = Json.object().put("accessSAS", url(ctx, grant.dataId(), grant.token()));
+        if (grant.securityDataId() != null) {
+            result.put("securityDataAccessSAS", url(ctx, grant.securityDataId(), grant.token()));
+        }
+        return result;
+    }
+
+    private static String url(Context ctx, String dataId, String token) {
+        return ArmRequest.baseUrl(ctx) + "/_data/disks/" + dataId + "?sig=" + token;
     }
 
     @Override

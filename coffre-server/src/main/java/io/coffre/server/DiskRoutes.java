@@ -76,9 +76,9 @@ final class DiskRoutes implements RouteModule {
             ArmRequest req = begin(ctx);
             JsonNode body = ArmRequest.objectBody(ctx);
             Disks.Grant grant = disks.grantAccess(req.caller(), kind, sub(ctx), group(ctx), name(ctx),
-                    body.path("access").asText(null), body.path("durationInSeconds").asLong(0));
-            ObjectNode result = Json.object();
-            result.put("accessSAS", DiskDataRoutes.url(ctx, grant));
+                    body.path("access").asText(null), body.path("durationInSeconds").asLong(0),
+                    body.path("getSecureVMGuestStateSAS").asBoolean(false));
+            ObjectNode result = DiskDataRoutes.accessUri(ctx, grant);
             ObjectNode resource = disks.get(req.caller(), kind, sub(ctx), group(ctx), name(ctx));
             completed(ctx, resource, kind.resourceType() + "/beginGetAccess", 202, Json.write(result));
         });

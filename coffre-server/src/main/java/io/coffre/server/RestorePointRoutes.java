@@ -98,8 +98,8 @@ final class RestorePointRoutes implements RouteModule {
             JsonNode body = ArmRequest.objectBody(ctx);
             Disks.Grant grant = points.grantAccess(req.caller(), sub(ctx), group(ctx), collection(ctx),
                     restorePoint(ctx), ctx.pathParam("diskRestorePoint"), body.path("access").asText(null),
-                    body.path("durationInSeconds").asLong(0));
-            ObjectNode result = Json.object().put("accessSAS", DiskDataRoutes.url(ctx, grant));
+                    body.path("durationInSeconds").asLong(0), body.path("getSecureVMGuestStateSAS").asBoolean(false));
+            ObjectNode result = DiskDataRoutes.accessUri(ctx, grant);
             completed(ctx, req, RestorePoints.DISK_RESTORE_POINT_TYPE + "/beginGetAccess", Json.write(result));
         });
         routes.post(DISK_POINT + "/endGetAccess", ctx -> {

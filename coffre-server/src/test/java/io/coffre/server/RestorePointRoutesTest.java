@@ -16,6 +16,7 @@ import io.coffre.json.Json;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
@@ -140,6 +141,112 @@ class RestorePointRoutesTest {
                     .isEqualTo(200);
             assertThat(server.send("GET", MGMT, rpc + "?" + COMPUTE_API, token, null).statusCode()).isEqualTo(404);
         }
+    }
+
+    /**
+     * getSecureVMGuestStateSAS, as {@code az disk grant-access --secure-vm-guest-state-sas} asks for it: a confidential
+     * VM's OS disk restore point, and a disk restored from it, hand out a second URL that reads the VM guest state
+     * frozen with it, under the grant's token, read only, until endGetAccess. A disk without one refuses the flag.
+     */
+    @Test
+    void aConfidentialOsDiskGrantsItsGuestStateToo() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            CoffreCore core = server.server().core();
+            Identity identity = core.identity();
+            String sub = identity.defaultSubscriptionId();
+            core.resourceManager().putResourceGroup(identity.admin(), sub, "rg1", "uaenorth", Map.of());
+            String vmId = confidentialVm(core, sub);
+            VmDisk vmgs = core.virtualMachines().find(vmId).orElseThrow().disks().stream()
+                    .filter(d -> d.role() == DiskRole.VMGS).findFirst().orElseThrow();
+            byte[] guestState;
+            try (BlockDevice device = core.diskStore().open(vmgs.storeId())) {
+                guestState = new byte[(int) device.size()];
+                device.read(0, guestState, 0, guestState.length);
+            }
+            assertThat(new String(guestState, 0, 11, StandardCharsets.US_ASCII)).isEqualTo("COFFRE-VMGS");
+            String token = server.adminToken();
+            String group = "/subscriptions/" + sub + "/resourceGroups/rg1/providers/Microsoft.Compute";
+            String rpc = group + "/restorePointCollections/rpc1";
+            assertThat(server.send("PUT", MGMT, rpc + "?" + COMPUTE_API, token, "{\"location\":\"uaenorth\","
+                    + "\"properties\":{\"source\":{\"id\":\"" + vmId + "\"}}}").statusCode()).isEqualTo(201);
+            HttpResponse<String> created = server.send("PUT", MGMT, rpc + "/restorePoints/rp1?" + COMPUTE_API, token,
+                    "{}");
+            assertThat(poll(server, token, created.headers().firstValue("Azure-AsyncOperation").orElseThrow()))
+                    .isEqualTo("Succeeded");
+            JsonNode profile = Json.parse(server.send("GET", MGMT, rpc + "/restorePoints/rp1?" + COMPUTE_API, token,
+                    null).body()).at("/properties/sourceMetadata/storageProfile");
+            String osPoint = profile.at("/osDisk/diskRestorePoint/id").asText();
+            String dataPoint = profile.at("/dataDisks/0/diskRestorePoint/id").asText();
+
+            assertError(beginGetAccess(server, token, dataPoint, "Read", true), 400, "InvalidParameter");
+            JsonNode access = accessUri(server, token, osPoint);
+            String securitySas = access.path("securityDataAccessSAS").asText();
+            assertThat(securitySas).startsWith("https://" + MGMT + ":" + server.port() + "/_data/disks/")
+                    .isNotEqualTo(access.path("accessSAS").asText());
+            assertThat(read(server, securitySas)).isEqualTo(guestState);
+            HttpResponse<String> write = server.send(HttpRequest.newBuilder(URI.create(securitySas))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[512])).header("x-ms-range", "bytes=0-511"));
+            assertThat(write.statusCode()).isEqualTo(403);
+            assertThat(write.headers().firstValue("x-ms-error-code")).contains("AuthorizationPermissionMismatch");
+            endGetAccess(server, token, osPoint);
+            assertThat(status(server, securitySas)).as("revoked with the grant").isEqualTo(403);
+
+            for (String[] restore : new String[][] {{"restoredOs", osPoint}, {"restoredData", dataPoint}}) {
+                HttpResponse<String> restored = server.send("PUT", MGMT, group + "/disks/" + restore[0] + "?"
+                        + DISK_API, token, "{\"location\":\"uaenorth\",\"properties\":{\"creationData\":{"
+                        + "\"createOption\":\"Restore\",\"sourceResourceId\":\"" + restore[1] + "\"}}}");
+                assertThat(restored.statusCode()).as(restored.body()).isEqualTo(201);
+            }
+            String restoredOs = group + "/disks/restoredOs";
+            assertError(beginGetAccess(server, token, group + "/disks/restoredData", "Read", true), 400,
+                    "InvalidParameter");
+            assertError(beginGetAccess(server, token, restoredOs, "Write", true), 400, "InvalidParameter");
+            JsonNode diskAccess = accessUri(server, token, restoredOs);
+            assertThat(read(server, diskAccess.path("securityDataAccessSAS").asText()))
+                    .as("the restored OS disk's guest state is the one frozen in the restore point")
+                    .isEqualTo(guestState);
+            endGetAccess(server, token, restoredOs);
+            assertThat(status(server, diskAccess.path("securityDataAccessSAS").asText())).isEqualTo(403);
+            assertThat(server.send("DELETE", MGMT, restoredOs + "?" + DISK_API, token, null).statusCode())
+                    .as("the guest state copy went with the grant; the disk deletes").isEqualTo(200);
+        }
+    }
+
+    private static HttpResponse<String> beginGetAccess(TestServer server, String token, String resource,
+                                                       String access, boolean guestState) {
+        String api = resource.contains("/diskRestorePoints/") ? COMPUTE_API : DISK_API;
+        return server.send("POST", MGMT, resource + "/beginGetAccess?" + api, token, "{\"access\":\"" + access
+                + "\",\"durationInSeconds\":600,\"getSecureVMGuestStateSAS\":" + guestState + "}");
+    }
+
+    /** The AccessUri of a Read grant with getSecureVMGuestStateSAS, as the SDK's poller reads it. */
+    private static JsonNode accessUri(TestServer server, String token, String resource) {
+        HttpResponse<String> grant = beginGetAccess(server, token, resource, "Read", true);
+        assertThat(grant.statusCode()).as(grant.body()).isEqualTo(202);
+        return Json.parse(get(server, token, grant.headers().firstValue("Location").orElseThrow()).body());
+    }
+
+    private static void endGetAccess(TestServer server, String token, String resource) {
+        String api = resource.contains("/diskRestorePoints/") ? COMPUTE_API : DISK_API;
+        assertThat(server.send("POST", MGMT, resource + "/endGetAccess?" + api, token, "{}").statusCode())
+                .isEqualTo(202);
+    }
+
+    private static byte[] read(TestServer server, String sas) throws Exception {
+        HttpResponse<byte[]> r = server.http().send(HttpRequest.newBuilder(URI.create(sas)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+
+    private static int status(TestServer server, String sas) throws Exception {
+        return server.http().send(HttpRequest.newBuilder(URI.create(sas)).GET().build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static void assertError(HttpResponse<String> r, int status, String code) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo(code);
     }
 
     private static String confidentialVm(CoffreCore core, String sub) throws InterruptedException {

@@ -212,7 +212,7 @@ class RotationKillTest {
             byte[] data = new byte[WRITE_BYTES];
             random.nextBytes(data);
             System.arraycopy(data, 0, content, offset, data.length);
-            Disks.Grant grant = disks.grantAccess(admin, Kind.DISK, subscription, "rg", name, "Write", 3600);
+            Disks.Grant grant = disks.grantAccess(admin, Kind.DISK, subscription, "rg", name, "Write", 3600, false);
             disks.writeData(grant.dataId(), grant.token(), offset, data.length, data);
             disks.revokeAccess(admin, Kind.DISK, subscription, "rg", name);
             expected.put(name, content);
@@ -300,7 +300,7 @@ class RotationKillTest {
 
         byte[] read(String name) {
             Kind kind = name.startsWith("s") ? Kind.SNAPSHOT : Kind.DISK;
-            Disks.Grant grant = disks.grantAccess(admin, kind, subscription, "rg", name, "Read", 3600);
+            Disks.Grant grant = disks.grantAccess(admin, kind, subscription, "rg", name, "Read", 3600, false);
             ByteArrayOutputStream out = new ByteArrayOutputStream(DISK_BYTES);
             disks.readData(grant.dataId(), grant.token(), 0, DISK_BYTES, out);
             disks.revokeAccess(admin, kind, subscription, "rg", name);
