@@ -33,12 +33,9 @@ class RestorePointRoutesTest {
     void restorePointLifecycleOverArm() throws Exception {
         try (TestServer server = TestServer.start()) {
             CoffreCore core = server.server().core();
-            Identity identity = core.identity();
-            String sub = identity.defaultSubscriptionId();
-            core.resourceManager().putResourceGroup(identity.admin(), sub, "rg1", "uaenorth", Map.of());
-            String vmId = confidentialVm(core, sub);
-            VmDisk data = core.virtualMachines().find(vmId).orElseThrow().disks().stream()
-                    .filter(d -> d.role() == DiskRole.DATA).findFirst().orElseThrow();
+            String sub = core.identity().defaultSubscriptionId();
+            String vmId = confidentialVm(core);
+            VmDisk data = vmDisk(core, vmId, DiskRole.DATA);
             byte[] written = new byte[MIB];
             new SecureRandom().nextBytes(written);
             try (BlockDevice device = core.diskStore().open(data.storeId())) {
@@ -152,12 +149,8 @@ class RestorePointRoutesTest {
     void aConfidentialOsDiskGrantsItsGuestStateToo() throws Exception {
         try (TestServer server = TestServer.start()) {
             CoffreCore core = server.server().core();
-            Identity identity = core.identity();
-            String sub = identity.defaultSubscriptionId();
-            core.resourceManager().putResourceGroup(identity.admin(), sub, "rg1", "uaenorth", Map.of());
-            String vmId = confidentialVm(core, sub);
-            VmDisk vmgs = core.virtualMachines().find(vmId).orElseThrow().disks().stream()
-                    .filter(d -> d.role() == DiskRole.VMGS).findFirst().orElseThrow();
+            String vmId = confidentialVm(core);
+            VmDisk vmgs = vmDisk(core, vmId, DiskRole.VMGS);
             byte[] guestState;
             try (BlockDevice device = core.diskStore().open(vmgs.storeId())) {
                 guestState = new byte[(int) device.size()];
@@ -165,7 +158,7 @@ class RestorePointRoutesTest {
             }
             assertThat(new String(guestState, 0, 11, StandardCharsets.US_ASCII)).isEqualTo("COFFRE-VMGS");
             String token = server.adminToken();
-            String group = "/subscriptions/" + sub + "/resourceGroups/rg1/providers/Microsoft.Compute";
+            String group = vmId.substring(0, vmId.indexOf("/virtualMachines/"));
             String rpc = group + "/restorePointCollections/rpc1";
             assertThat(server.send("PUT", MGMT, rpc + "?" + COMPUTE_API, token, "{\"location\":\"uaenorth\","
                     + "\"properties\":{\"source\":{\"id\":\"" + vmId + "\"}}}").statusCode()).isEqualTo(201);
@@ -249,7 +242,16 @@ class RestorePointRoutesTest {
         assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo(code);
     }
 
-    private static String confidentialVm(CoffreCore core, String sub) throws InterruptedException {
+    private static VmDisk vmDisk(CoffreCore core, String vmId, DiskRole role) {
+        return core.virtualMachines().find(vmId).orElseThrow().disks().stream().filter(d -> d.role() == role)
+                .findFirst().orElseThrow();
+    }
+
+    /** Resource group rg1 and, in it, the running confidential VM vm1 with one data disk; returns the VM's id. */
+    private static String confidentialVm(CoffreCore core) throws InterruptedException {
+        Identity identity = core.identity();
+        String sub = identity.defaultSubscriptionId();
+        core.resourceManager().putResourceGroup(identity.admin(), sub, "rg1", "uaenorth", Map.of());
         ObjectNode body = Json.object().put("location", "uaenorth");
         ObjectNode p = body.putObject("properties");
         p.putObject("hardwareProfile").put("vmSize", "Standard_DC2as_v6");
@@ -260,8 +262,7 @@ class RestorePointRoutesTest {
                 .putObject("securityProfile").put("securityEncryptionType", "DiskWithVMGuestState");
         ArrayNode dataDisks = storage.putArray("dataDisks");
         dataDisks.addObject().put("lun", 0).put("createOption", "Empty").put("diskSizeGB", 1);
-        VirtualMachines.Accepted accepted = core.virtualMachines().put(core.identity().admin(), sub, "rg1", "vm1",
-                body);
+        VirtualMachines.Accepted accepted = core.virtualMachines().put(identity.admin(), sub, "rg1", "vm1", body);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!core.asyncOperations().get(accepted.operationId()).orElseThrow().isDone()
                 && System.nanoTime() < deadline) {
