@@ -88,12 +88,16 @@ final class H2Housekeeper implements AutoCloseable {
 
     /** The store of the database open now, asked each round: H2 reopens it should the pool ever let it close. */
     private MVStore store() {
+        return mvStore(dataSource);
+    }
+
+    /** The MVStore under an H2 file database's connections. */
+    static MVStore mvStore(DataSource dataSource) {
         try (Connection c = dataSource.getConnection()) {
             SessionLocal session = (SessionLocal) c.unwrap(JdbcConnection.class).getSession();
             return session.getDatabase().getStore().getMvStore();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot reach the H2 store to keep its file compact: " + e.getMessage(),
-                    e);
+            throw new IllegalStateException("cannot reach the H2 store: " + e.getMessage(), e);
         }
     }
 

@@ -21,18 +21,22 @@ final class JdbcMetadataStore implements MetadataStore {
     private final Jdbi jdbi;
     private final String closeStatement;
     private final AutoCloseable maintenance;
+    private final Runnable durability;
 
     JdbcMetadataStore(String url, String user, String password, int poolSize) {
-        this(url, user, password, poolSize, null, null);
+        this(url, user, password, poolSize, null, null, null);
     }
 
     /**
      * @param closeStatement run once before the pool closes, or null (H2 in-memory: drop the database)
      * @param maintenance    started on the migrated database and stopped before it closes, or null (H2 file:
      *                       {@link H2Housekeeper})
+     * @param durability     made on the migrated database; run after every unit of work, it returns once what was
+     *                       committed is on the disk; or null when a commit is durable already (PostgreSQL) or
+     *                       need not be (in memory). H2 file: {@link H2Sync}
      */
     JdbcMetadataStore(String url, String user, String password, int poolSize, String closeStatement,
-                      Function<DataSource, AutoCloseable> maintenance) {
+                      Function<DataSource, AutoCloseable> maintenance, Function<DataSource, Runnable> durability) {
         this.closeStatement = closeStatement;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
@@ -44,6 +48,7 @@ final class JdbcMetadataStore implements MetadataStore {
         try {
             Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
             this.maintenance = maintenance == null ? null : maintenance.apply(dataSource);
+            this.durability = durability == null ? () -> { } : durability.apply(dataSource);
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
@@ -53,12 +58,17 @@ final class JdbcMetadataStore implements MetadataStore {
 
     @Override
     public <R> R inTransaction(Work<R> work) {
-        return translate(() -> jdbi.inTransaction(work::run));
+        R result = translate(() -> jdbi.inTransaction(work::run));
+        durability.run();
+        return result;
     }
 
+    /** Durable too: a handle's statements may write, each committed on its own. */
     @Override
     public <R> R withHandle(Work<R> work) {
-        return translate(() -> jdbi.withHandle(work::run));
+        R result = translate(() -> jdbi.withHandle(work::run));
+        durability.run();
+        return result;
     }
 
     @Override

@@ -22,7 +22,8 @@ public final class MetadataStores {
      * reused space H2 (2.5.252) records a chunk written away from its predicted place in the file header only as the
      * chunk before it, so after a kill it went back to that one and lost the acknowledged commits written since
      * ({@code H2MetadataKillTest} fails with reuse on). {@link H2Housekeeper} gets the space back while holding the
-     * store lock.
+     * store lock. {@link H2Sync} then forces the file to the disk before a unit of work returns, so an acknowledged
+     * commit survives a power loss too.
      */
     public static MetadataStore h2(Path dir) {
         return h2(dir, H2Housekeeper.DEFAULT_RECLAIM_FROM_BYTES);
@@ -33,14 +34,15 @@ public final class MetadataStores {
         String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("coffre") + H2_OPTIONS
                 + ";WRITE_DELAY=0;REUSE_SPACE=FALSE";
         return new JdbcMetadataStore(url, "sa", "", 8, null,
-                dataSource -> H2Housekeeper.start(dataSource, reclaimFromBytes));
+                dataSource -> H2Housekeeper.start(dataSource, reclaimFromBytes),
+                dataSource -> H2Sync.of(dataSource)::awaitDurable);
     }
 
     /** An H2 database held in memory until {@link MetadataStore#close} drops it (tests); names must be unique. */
     public static MetadataStore h2InMemory(String name) {
         // DB_CLOSE_DELAY keeps it alive while the pool recycles connections; SHUTDOWN on close frees it
         String url = "jdbc:h2:mem:" + name + H2_OPTIONS + ";DB_CLOSE_DELAY=-1";
-        return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN", null);
+        return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN", null, null);
     }
 
     /** Any JDBC URL the driver set understands (PostgreSQL for scale-out). */
