@@ -107,7 +107,7 @@ final class DiskCommand extends CliCommand {
         Arm arm = session().arm();
         String url = arm.grantAccess(DiskKind.DISK, group, name, "Write", TRANSFER_ACCESS_SECONDS);
         try {
-            transfer("upload").upload(file, url);
+            skipped("upload", transfer("upload").upload(file, url), "all-zero chunks where the disk held no data");
         } finally {
             arm.revokeAccess(DiskKind.DISK, group, name);
         }
@@ -125,7 +125,8 @@ final class DiskCommand extends CliCommand {
         Arm.AccessUri access = arm.grantAccess(DiskKind.DISK, group, name, "Read", TRANSFER_ACCESS_SECONDS,
                 guestStateFile != null);
         try {
-            transfer("download").download(access.accessSas(), file);
+            skipped("download", transfer("download").download(access.accessSas(), file),
+                    "ranges the disk never wrote, left as holes in the file");
             if (guestStateFile != null) {
                 transfer("guest state").download(access.securityDataAccessSas(), guestStateFile);
             }
@@ -140,6 +141,14 @@ final class DiskCommand extends CliCommand {
                 guestStateFile.toFile().length());
         return print(result, List.of(field("File", "file"), field("Bytes", "bytes"),
                 field("Guest state file", "guestStateFile"), field("Guest state bytes", "guestStateBytes")));
+    }
+
+    /** Says on standard error what a transfer did not need to move. */
+    private void skipped(String label, long bytes, String what) {
+        if (bytes > 0) {
+            session().err().printf(Locale.ROOT, "%s: %,d bytes skipped (%s)%n", label, bytes, what);
+            session().err().flush();
+        }
     }
 
     private DiskTransfer transfer(String label) {

@@ -7,21 +7,30 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Moves an image to or from a disk access URL as azcopy does: 4 MiB ranged requests (page writes on upload, ranged
- * reads on download), several in flight, progress on standard error.
+ * reads on download), several in flight, progress on standard error. The disk's page list says where it holds data:
+ * an upload skips all-zero chunks where the disk holds none (a fresh disk reads as zeros), a download skips what the
+ * disk never wrote and leaves it a hole in the file. An endpoint without page lists gets every chunk.
  */
 final class DiskTransfer {
     static final int CHUNK_BYTES = 4 * 1024 * 1024;
     static final int IN_FLIGHT = 8;
     private static final int SECTOR_BYTES = 512;
+    private static final Pattern PAGE_RANGE = Pattern.compile(
+            "<PageRange>\\s*<Start>(\\d+)</Start>\\s*<End>(\\d+)</End>\\s*</PageRange>");
 
     private final CoffreHttp http;
     private final Progress progress;
@@ -31,9 +40,15 @@ final class DiskTransfer {
         this.progress = progress;
     }
 
-    /** Writes {@code file} over the whole disk; its size must be the disk's, as azcopy requires. */
-    void upload(Path file, String accessUrl) {
+    /**
+     * Writes {@code file} over the whole disk; its size must be the disk's, as azcopy requires.
+     *
+     * @return the bytes skipped: all-zero chunks where the disk held no data
+     */
+    long upload(Path file, String accessUrl) {
         long diskSize = diskSize(accessUrl);
+        List<long[]> held = dataRanges(accessUrl);
+        long skipped = 0;
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = in.size();
             if (size != diskSize) {
@@ -53,6 +68,11 @@ final class DiskTransfer {
                         throw new CliError(file + " shrank while it was uploaded.");
                     }
                 }
+                if (isZero(chunk.array()) && held != null && !overlaps(held, offset, length)) {
+                    progress.advance(length);
+                    skipped += length;
+                    continue;
+                }
                 HttpRequest request = HttpRequest.newBuilder(URI.create(accessUrl))
                         .header("x-ms-range", "bytes=" + offset + "-" + (offset + length - 1))
                         .header("x-ms-page-write", "update").header("x-ms-blob-type", "PageBlob")
@@ -66,14 +86,21 @@ final class DiskTransfer {
                 await(inFlight.removeFirst());
             }
             progress.finish();
+            return skipped;
         } catch (IOException e) {
             throw new CliError("Cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Reads the whole disk into {@code file} (created or replaced). */
-    void download(String accessUrl, Path file) {
+    /**
+     * Reads the whole disk into {@code file} (created or replaced; what the disk never wrote is a hole).
+     *
+     * @return the bytes skipped: ranges the disk holds no data in
+     */
+    long download(String accessUrl, Path file) {
         long size = diskSize(accessUrl);
+        List<long[]> held = dataRanges(accessUrl);
+        long skipped = 0;
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             progress.start(size);
@@ -81,6 +108,11 @@ final class DiskTransfer {
             for (long offset = 0; offset < size; offset += CHUNK_BYTES) {
                 long start = offset;
                 int length = (int) Math.min(CHUNK_BYTES, size - offset);
+                if (held != null && !overlaps(held, start, length)) {
+                    progress.advance(length);
+                    skipped += length;
+                    continue;
+                }
                 HttpRequest request = HttpRequest.newBuilder(URI.create(accessUrl))
                         .header("Range", "bytes=" + start + "-" + (start + length - 1)).GET().build();
                 inFlight.add(http.sendData(request).thenApply(r -> counted(r, 206, length))
@@ -92,11 +124,44 @@ final class DiskTransfer {
             while (!inFlight.isEmpty()) {
                 await(inFlight.removeFirst());
             }
+            if (size > 0 && out.size() < size) {
+                out.write(ByteBuffer.allocate(1), size - 1); // a trailing hole still counts in the file's length
+            }
             out.force(true);
             progress.finish();
+            return skipped;
         } catch (IOException e) {
             throw new CliError("Cannot write " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** [start, end] ranges where the disk holds data (Get Page Ranges), or null when the endpoint cannot tell. */
+    private List<long[]> dataRanges(String accessUrl) {
+        HttpResponse<byte[]> response = await(http.sendData(HttpRequest.newBuilder(URI.create(accessUrl
+                + (accessUrl.contains("?") ? "&" : "?") + "comp=pagelist")).GET().build()));
+        if (response.statusCode() != 200) {
+            return null;
+        }
+        List<long[]> ranges = new ArrayList<>();
+        Matcher m = PAGE_RANGE.matcher(new String(response.body(), StandardCharsets.UTF_8));
+        while (m.find()) {
+            ranges.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+        }
+        return ranges;
+    }
+
+    private static boolean overlaps(List<long[]> ranges, long offset, int length) {
+        long end = offset + length - 1;
+        return ranges.stream().anyMatch(r -> r[0] <= end && r[1] >= offset);
+    }
+
+    private static boolean isZero(byte[] chunk) {
+        for (byte b : chunk) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** One range of a disk (at most {@value #CHUNK_BYTES} bytes), without progress. */
@@ -125,7 +190,7 @@ final class DiskTransfer {
     private static void check(HttpResponse<byte[]> response, int expected) {
         if (response.statusCode() != expected) {
             String code = response.headers().firstValue("x-ms-error-code").orElse("Status" + response.statusCode());
-            String body = new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
+            String body = new String(response.body(), StandardCharsets.UTF_8);
             String message = body.replaceAll("(?s).*<Message>(.*)</Message>.*", "$1");
             throw new ServerError(response.statusCode(), code, message.isBlank() ? body : message);
         }

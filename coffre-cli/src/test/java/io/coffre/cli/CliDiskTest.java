@@ -45,6 +45,25 @@ class CliDiskTest {
             CliRun.Result gone = coffre("--data-dir", d, "disk", "show", "-g", "rg1", "-n", "copy");
             assertThat(gone.code()).isEqualTo(1);
 
+            // a sparse image: only its second 4 MiB chunk holds data; the zero chunks neither go up nor come down
+            byte[] sparse = new byte[5 * 4 * 1024 * 1024];
+            byte[] data = new byte[4 * 1024 * 1024];
+            new Random(9).nextBytes(data);
+            System.arraycopy(data, 0, sparse, data.length, data.length);
+            Path sparseIn = dir.resolve("sparse.img");
+            Files.write(sparseIn, sparse);
+            ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "sparse", "--upload-size-bytes",
+                    Integer.toString(sparse.length)));
+            CliRun.Result sparseUp = ok(coffre("--data-dir", d, "disk", "upload", "-g", "rg1", "-n", "sparse",
+                    "--file", sparseIn.toString()));
+            assertThat(sparseUp.err()).contains("upload: 16,777,216 bytes skipped");
+            Path sparseOut = dir.resolve("sparse-out.img");
+            Files.write(sparseOut, new byte[] {1, 2, 3}); // replaced, not overlaid
+            CliRun.Result sparseDown = ok(coffre("--data-dir", d, "disk", "download", "-g", "rg1", "-n", "sparse",
+                    "--file", sparseOut.toString()));
+            assertThat(sparseDown.err()).contains("download: 16,777,216 bytes skipped");
+            assertThat(Files.readAllBytes(sparseOut)).isEqualTo(sparse);
+
             Path wrongSize = dir.resolve("small.img");
             Files.write(wrongSize, new byte[512]);
             ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "up2", "--upload-size-bytes", "1024"));
