@@ -576,10 +576,16 @@ final class JdbcDisks implements Disks {
 
     @Override
     public void writeData(String dataId, String token, long offset, long length, byte[] data) {
-        if (token != null && dataGrants.readableStore(dataId, token).isPresent()) {
-            throw readOnlyGrant(); // a restore point's grant, valid but for reading
+        String writable;
+        try {
+            writable = authorized(dataId, token, true);
+        } catch (ArmException e) {
+            if (token != null && dataGrants.readableStore(dataId, token).isPresent()) {
+                throw readOnlyGrant(); // a restore point's grant: valid, but for reading
+            }
+            throw e;
         }
-        try (BlockDevice device = store.open(authorized(dataId, token, true))) {
+        try (BlockDevice device = store.open(writable)) {
             checkWrite(offset, length, data, device.size());
             if (data == null) {
                 device.trim(offset, length);
@@ -664,26 +670,17 @@ final class JdbcDisks implements Disks {
         }
     }
 
-    /** The data endpoint authenticates by the grant's token alone, as a SAS does. */
     /**
-     * Reads only the grant's columns: every page of an upload or download passes here, and the whole row would
-     * parse the disk's JSON document each time.
+     * The data endpoint authenticates by the grant's token alone, as a SAS does. Reads only the grant's columns:
+     * every page of an upload or download passes here, and the whole row would parse the disk's JSON document each
+     * time.
      *
-     * @return the disk store id the grant reads and writes
+     * @return the disk store id the grant reads (the disk, its export or its guest state copy) and writes
      */
     private String authorized(String dataId, String token, boolean write) {
-        Optional<AccessGrant> found = metadata.withHandle(h -> h.createQuery("SELECT store_id, export_store_id, "
-                        + "security_data_store_id, access_level, access_sha256, access_expires FROM compute_disks"
-                        + " WHERE store_id = :s OR security_data_store_id = :s")
-                .bind("s", dataId).map((rs, ctx) -> {
-                    long expires = rs.getLong("access_expires");
-                    Long accessExpires = rs.wasNull() ? null : expires;
-                    String export = rs.getString("export_store_id");
-                    String readable = dataId.equals(rs.getString("security_data_store_id")) ? dataId
-                            : export != null ? export : rs.getString("store_id");
-                    return new AccessGrant(readable, rs.getString("access_level"), rs.getBytes("access_sha256"),
-                            accessExpires);
-                }).findOne());
+        // two lookups, each by an indexed column: the common one first
+        Optional<AccessGrant> found = metadata.withHandle(h -> accessGrant(h, "store_id", dataId)
+                .or(() -> accessGrant(h, "security_data_store_id", dataId)));
         AccessGrant grant = found.filter(g -> g.sha256() != null && token != null && g.expires() != null
                         && MessageDigest.isEqual(g.sha256(), sha256(token))
                         && g.expires() > clock.now().getEpochSecond())
@@ -693,6 +690,21 @@ final class JdbcDisks implements Disks {
             throw readOnlyGrant();
         }
         return grant.dataStoreId();
+    }
+
+    /** The grant of the disk whose {@code column} (a store id column) is {@code dataId}, with the store it reads. */
+    private static Optional<AccessGrant> accessGrant(Handle h, String column, String dataId) {
+        return h.createQuery("SELECT store_id, export_store_id, security_data_store_id, access_level, access_sha256,"
+                        + " access_expires FROM compute_disks WHERE " + column + " = :s")
+                .bind("s", dataId).map((rs, ctx) -> {
+                    long expires = rs.getLong("access_expires");
+                    Long accessExpires = rs.wasNull() ? null : expires;
+                    String export = rs.getString("export_store_id");
+                    String readable = dataId.equals(rs.getString("security_data_store_id")) ? dataId
+                            : export != null ? export : rs.getString("store_id");
+                    return new AccessGrant(readable, rs.getString("access_level"), rs.getBytes("access_sha256"),
+                            accessExpires);
+                }).findOne();
     }
 
     private static ArmException readOnlyGrant() {

@@ -564,12 +564,17 @@ final class JdbcRestorePoints implements RestorePoints {
     /** The store a valid token reads: the export of the frozen disk, or the copy of its guest state. */
     Optional<String> dataGrant(String dataId, String token) {
         byte[] presented = JdbcDisks.sha256(token);
-        return metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_disk_restore_points WHERE store_id = :s"
-                        + " OR security_data_store_id = :s")
-                        .bind("s", dataId).map((rs, ctx) -> diskPoint(rs)).findOne())
+        // two lookups, each by an indexed column: the common one first
+        return metadata.withHandle(h -> diskPointBy(h, "store_id", dataId)
+                        .or(() -> diskPointBy(h, "security_data_store_id", dataId)))
                 .filter(d -> d.accessSha256() != null && MessageDigest.isEqual(d.accessSha256(), presented)
                         && d.accessExpires() > clock.now().getEpochSecond())
                 .map(d -> dataId.equals(d.securityDataStoreId()) ? dataId : d.exportStoreId());
+    }
+
+    private static Optional<DiskPoint> diskPointBy(Handle h, String column, String storeId) {
+        return h.createQuery("SELECT * FROM compute_disk_restore_points WHERE " + column + " = :s")
+                .bind("s", storeId).map((rs, ctx) -> diskPoint(rs)).findOne();
     }
 
     // ---- rendering ----
