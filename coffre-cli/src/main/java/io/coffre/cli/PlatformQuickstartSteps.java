@@ -11,6 +11,7 @@ import io.coffre.compute.nbd.NbdClient;
 import io.coffre.identity.Directory;
 import io.coffre.json.Json;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -67,7 +68,8 @@ final class PlatformQuickstartSteps {
                 .step("overwrite the guest data", s::overwriteGuestData)
                 .step("rotate " + KEY + " and point the DES at the new version", s::rotateDesKey)
                 .step("disable the previous key version", s::disableOldVersion)
-                .step("restore disks from the restore point and compare SHA-256", s::restoreAndCompare)
+                .step("restore disks from the restore point, compare SHA-256, read the OS disk's VM guest state",
+                        s::restoreAndCompare)
                 .step("stop and start " + VM + " (released again under the new version) and read it back",
                         s::restartVm);
     }
@@ -177,14 +179,23 @@ final class PlatformQuickstartSteps {
             arm.putDisk(Arm.DiskKind.DISK, GROUP, name, Json.object().put("location", LOCATION).set("properties",
                     Json.object().set("creationData", Json.object().put("createOption", "Restore")
                             .put("sourceResourceId", sources.get(disk)))));
-            String access = arm.grantAccess(Arm.DiskKind.DISK, GROUP, name, "Read", 3600);
-            String restored = sha256(transfer.readRange(access, GUEST_OFFSET, GUEST_BYTES));
+            boolean os = disk.equals("os");
+            Arm.AccessUri access = arm.grantAccess(Arm.DiskKind.DISK, GROUP, name, "Read", 3600, os);
+            String restored = sha256(transfer.readRange(access.accessSas(), GUEST_OFFSET, GUEST_BYTES));
+            // the restored OS disk brings the VM guest state frozen with it (getSecureVMGuestStateSAS)
+            String guestState = os ? new String(transfer.readRange(access.securityDataAccessSas(), 0, 512),
+                    StandardCharsets.US_ASCII) : null;
             arm.revokeAccess(Arm.DiskKind.DISK, GROUP, name);
             check(restored.equals(atRestorePoint.get(disk)), "disk " + name + " reads back SHA-256 " + restored
                     + ", the guest had written " + atRestorePoint.get(disk));
+            if (os) {
+                String vmId = restorePoint.path("properties").path("sourceMetadata").path("vmId").asText();
+                check(guestState.startsWith("COFFRE-VMGS 1 vm=" + vmId + " "), "the guest state of " + name
+                        + " is not the one of VM " + vmId + ": " + guestState.lines().findFirst().orElse(""));
+            }
             details.append(details.length() == 0 ? "" : ", ").append(name).append(' ').append(restored, 0, 12);
         }
-        return details.toString();
+        return details.append("; the OS disk's VM guest state came back too").toString();
     }
 
     private String restartVm() throws IOException {
