@@ -80,8 +80,18 @@ public final class CoffreCore implements AutoCloseable {
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock,
                                   SupportMatrix supportMatrix) {
+        return open(dataDir, masterKeyFile, endpoints, clock, supportMatrix, null);
+    }
+
+    /**
+     * As {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the metadata in the database
+     * {@code database} names (PostgreSQL for scale-out), or in the embedded H2 under {@code dataDir} when it is null.
+     */
+    public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock,
+                                  SupportMatrix supportMatrix, MetadataStores.Database database) {
         MasterKey masterKey = MasterKey.resolve(masterKeyFile, dataDir);
-        MetadataStore metadata = MetadataStores.h2(dataDir.resolve("db"));
+        MetadataStore metadata = database == null ? MetadataStores.h2(dataDir.resolve("db"))
+                : MetadataStores.jdbc(database.url(), database.user(), database.password());
         CoffreCore core;
         try {
             core = new CoffreCore(metadata, BlobStores.fileSystem(dataDir.resolve("blobs")), masterKey, endpoints,

@@ -3,6 +3,7 @@ package io.coffre.cli;
 import io.coffre.catalog.SupportMatrix;
 import io.coffre.server.CoffreServer;
 import io.coffre.server.ServerConfig;
+import io.coffre.store.MetadataStores;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -47,6 +48,14 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
             description = "Support matrix: default (as Azure) or extended (Coffre's additions).")
     String matrix;
 
+    @Option(names = "--database-url", paramLabel = "JDBC_URL",
+            description = "Keep the metadata in this PostgreSQL database (jdbc:postgresql://HOST:PORT/DB) instead of "
+                    + "the embedded H2; the password comes from $COFFRE_DATABASE_PASSWORD.")
+    String databaseUrl;
+
+    @Option(names = "--database-user", paramLabel = "USER", description = "User for --database-url.")
+    String databaseUser;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
@@ -86,7 +95,16 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
         if (!SupportMatrix.NAMES.contains(matrix)) {
             throw new UsageError("--matrix is 'default' or 'extended', got '" + matrix + "'.");
         }
+        if (databaseUrl == null && databaseUser != null) {
+            throw new UsageError("--database-user goes with --database-url.");
+        }
+        if (databaseUrl != null && !databaseUrl.startsWith("jdbc:postgresql:")) {
+            throw new UsageError("--database-url takes a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB), got '"
+                    + databaseUrl + "'.");
+        }
+        MetadataStores.Database database = databaseUrl == null ? null : new MetadataStores.Database(databaseUrl,
+                databaseUser, System.getenv("COFFRE_DATABASE_PASSWORD"));
         return new ServerConfig(root().dataDir(), bind, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix, nbdPort);
+                matrix, nbdPort, database);
     }
 }

@@ -50,6 +50,8 @@ class ArgumentValidationTest {
             "attestation token --type Sgx --runtime-key-file k.pem | Invalid value for option '--type'",
             "server --tls-cert c.pem | --tls-cert and --tls-key go together",
             "server --matrix wide | --matrix is 'default' or 'extended'",
+            "server --database-user coffre | --database-user goes with --database-url",
+            "server --database-url jdbc:mysql://db/coffre | --database-url takes a PostgreSQL JDBC URL",
             "feature register --name RestorePointSupportForConfidentialVMV2 | Missing required option: '--namespace",
             "feature show --namespace Microsoft.Compute | Missing required option: '--name",
             "provider register | Missing required option: '--namespace",

@@ -45,6 +45,14 @@ public final class MetadataStores {
         return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN", null, null);
     }
 
+    /** A database server to keep the metadata in instead of the embedded H2 (PostgreSQL for scale-out). */
+    public record Database(String url, String user, String password) {
+        @Override
+        public String toString() {
+            return "Database[" + url + " as " + user + "]"; // never the password
+        }
+    }
+
     /** Any JDBC URL the driver set understands (PostgreSQL for scale-out). */
     public static MetadataStore jdbc(String url, String user, String password) {
         return new JdbcMetadataStore(url, user, password, 16);

@@ -14,23 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
 class H2MetadataStoreTest {
 
     @Nested
-    class OnFile extends MetadataStoreContract {
+    class OnFile extends DurableMetadataStoreContract {
         @TempDir
         Path dir;
 
         @Override
         protected MetadataStore newStore() {
             return MetadataStores.h2(dir);
-        }
-
-        @Test
-        void committedRowsSurviveReopeningAndMigrationsDoNotRerun() {
-            store.withHandle(h -> h.execute("INSERT INTO subscriptions (subscription_id, tenant_id, display_name)"
-                    + " VALUES ('contract-durable', 't', 'Durable')"));
-            store.close();
-            store = newStore();
-            assertThat(count("SELECT COUNT(*) FROM subscriptions WHERE subscription_id = 'contract-durable'"))
-                    .isEqualTo(1);
         }
     }
 

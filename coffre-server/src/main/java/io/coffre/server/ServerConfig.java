@@ -1,5 +1,6 @@
 package io.coffre.server;
 
+import io.coffre.store.MetadataStores;
 import java.nio.file.Path;
 
 /**
@@ -11,9 +12,12 @@ import java.nio.file.Path;
  * @param nbdPort       loopback port of the NBD server exporting running VMs' disks; 0 picks a free one (the
  *                      programmatic default, so test servers never collide; {@code coffre server} defaults to
  *                      {@value #DEFAULT_NBD_PORT})
+ * @param database      the database server holding the metadata (PostgreSQL), or null for the embedded H2 in the
+ *                      data directory
  */
 public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
-                           boolean manualClock, Path tlsCert, Path tlsKey, String matrix, int nbdPort) {
+                           boolean manualClock, Path tlsCert, Path tlsKey, String matrix, int nbdPort,
+                           MetadataStores.Database database) {
     public static final String DEFAULT_DNS_SUFFIX = "coffre.localhost";
     public static final int DEFAULT_PORT = 8443;
     /** The NBD protocol's registered port. */
@@ -22,7 +26,7 @@ public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSu
     /** With an ephemeral NBD port. */
     public ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
                         boolean manualClock, Path tlsCert, Path tlsKey, String matrix) {
-        this(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey, matrix, 0);
+        this(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey, matrix, 0, null);
     }
 
     public static ServerConfig defaults(Path dataDir) {
@@ -32,11 +36,16 @@ public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSu
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(dataDir, bindHost, newPort, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix, nbdPort);
+                matrix, nbdPort, database);
     }
 
     public ServerConfig withManualClock(boolean manual) {
         return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manual, tlsCert, tlsKey, matrix,
-                nbdPort);
+                nbdPort, database);
+    }
+
+    public ServerConfig withDatabase(MetadataStores.Database newDatabase) {
+        return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
+                matrix, nbdPort, newDatabase);
     }
 }

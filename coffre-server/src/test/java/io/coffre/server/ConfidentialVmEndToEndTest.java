@@ -64,75 +64,80 @@ class ConfidentialVmEndToEndTest {
     @EnumSource(KeyKind.class)
     void snapshotAndRestorePointRestoreByteIdenticalAcrossKeyRotation(KeyKind kind) throws Exception {
         try (TestServer server = TestServer.start()) {
-            Flow flow = new Flow(server, kind);
-            String des = flow.keyAndDes();
-
-            byte[] uploaded = pattern(1, UPLOAD_BYTES);
-            String uploadedDisk = flow.uploadDisk("uploaded", uploaded);
-            String vm = flow.createVm("vm1", des, uploadedDisk);
-            byte[] osData = pattern(2, WRITE_BYTES);
-            byte[] lun0Data = pattern(3, WRITE_BYTES);
-            flow.nbdWrite("vm1", "os", OS_OFFSET, osData);
-            flow.nbdWrite("vm1", "lun0", DATA_OFFSET, lun0Data);
-
-            String osDisk = flow.osDisk(vm);
-            // An attached disk takes no direct upload or export; a DES its disks use cannot go.
-            flow.refused("POST", osDisk + "/beginGetAccess" + DISKS,
-                    "{\"access\":\"Write\",\"durationInSeconds\":60}", 409, "OperationNotAllowed");
-            if (des != null) {
-                flow.refused("DELETE", des + COMPUTE, null, 409, "DiskEncryptionSetInUse");
-            }
-            String snapshot = flow.put(flow.resource("snapshots", "ossnap"), DISKS, Json.write(Map.of(
-                    "location", "uaenorth", "properties", Map.of("incremental", true,
-                            "creationData", Map.of("createOption", "Copy", "sourceResourceId", osDisk)))));
-            String collection = flow.resource("restorePointCollections", "rpc1");
-            flow.put(collection, COMPUTE, Json.write(Map.of("location", "uaenorth",
-                    "properties", Map.of("source", Map.of("id", vm)))));
-            JsonNode restorePoint = flow.putAndWait(collection + "/restorePoints/rp1", COMPUTE, "{\"properties\":{}}");
-            assertThat(restorePoint.at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
-
-            // The guest keeps writing: the snapshot and the restore point must not see it.
-            flow.nbdWrite("vm1", "os", OS_OFFSET, pattern(12, WRITE_BYTES));
-            flow.nbdWrite("vm1", "lun0", DATA_OFFSET, pattern(13, WRITE_BYTES));
-            flow.nbdWrite("vm1", "lun1", 0, pattern(11, UPLOAD_BYTES));
-            // What went in through upload and through NBD is nowhere in the clear.
-            var core = server.server().core();
-            for (byte[] written : new byte[][] {uploaded, osData, lun0Data, pattern(12, WRITE_BYTES)}) {
-                assertThat(StorageScanner.findBytes(core.metadata(), core.blobs(),
-                        Arrays.copyOfRange(written, 0, 8192), 64)).isEmpty();
-            }
-            // Guest writes feed changed-block tracking: a second restore point differs in the written blocks only.
-            JsonNode second = flow.putAndWait(collection + "/restorePoints/rp2", COMPUTE, "{\"properties\":{}}");
-            Map<String, Set<Long>> changed = changedBlocks(core.restorePointExports().export(core.identity().admin(),
-                    restorePoint.path("id").asText()), core.restorePointExports().export(core.identity().admin(),
-                    second.path("id").asText()));
-            assertThat(changed).containsEntry("OS", Set.of(0L, 1L)).containsEntry("Data0", Set.of(25L))
-                    .containsEntry("Data1", Set.of(0L, 1L)).containsEntry("VMGS", Set.of());
-
-            Map<String, String> restored = flow.restoreFrom(snapshot, restorePoint);
-            Expectations expected = new Expectations(osData, lun0Data, uploaded);
-            expected.check(flow, restored);
-            // Reading the snapshot itself works too.
-            assertThat(sha256(flow.read(snapshot, OS_OFFSET, WRITE_BYTES))).isEqualTo(sha256(osData));
-
-            if (kind != KeyKind.PLATFORM) {
-                String before = flow.activeKeyUrl(des);
-                String manual = flow.rotateKeyAndPointDesAtIt(des);
-                String automatic = flow.rotateKeyAndWaitForDes(des, manual);
-                flow.disableKeyVersion(before);
-                flow.disableKeyVersion(manual);
-                assertThat(flow.activeKeyUrl(des)).isEqualTo(automatic);
-                expected.check(flow, restored);
-                assertThat(sha256(flow.read(snapshot, OS_OFFSET, WRITE_BYTES))).isEqualTo(sha256(osData));
-            }
-            // A stop flushes and ends the exports; a start releases the (new) key to the VM again.
-            flow.action(vm, "powerOff");
-            flow.action(vm, "start");
-            assertThat(sha256(flow.nbdRead("vm1", "os", OS_OFFSET, WRITE_BYTES)))
-                    .isEqualTo(sha256(pattern(12, WRITE_BYTES)));
-            assertThat(sha256(flow.nbdRead("vm1", "lun1", 0, UPLOAD_BYTES)))
-                    .isEqualTo(sha256(pattern(11, UPLOAD_BYTES)));
+            runMainFlow(server, kind);
         }
+    }
+
+    /** The whole flow on {@code server} (also run on PostgreSQL by {@code PostgresEndToEndTest}). */
+    static void runMainFlow(TestServer server, KeyKind kind) throws Exception {
+        Flow flow = new Flow(server, kind);
+        String des = flow.keyAndDes();
+
+        byte[] uploaded = pattern(1, UPLOAD_BYTES);
+        String uploadedDisk = flow.uploadDisk("uploaded", uploaded);
+        String vm = flow.createVm("vm1", des, uploadedDisk);
+        byte[] osData = pattern(2, WRITE_BYTES);
+        byte[] lun0Data = pattern(3, WRITE_BYTES);
+        flow.nbdWrite("vm1", "os", OS_OFFSET, osData);
+        flow.nbdWrite("vm1", "lun0", DATA_OFFSET, lun0Data);
+
+        String osDisk = flow.osDisk(vm);
+        // An attached disk takes no direct upload or export; a DES its disks use cannot go.
+        flow.refused("POST", osDisk + "/beginGetAccess" + DISKS,
+                "{\"access\":\"Write\",\"durationInSeconds\":60}", 409, "OperationNotAllowed");
+        if (des != null) {
+            flow.refused("DELETE", des + COMPUTE, null, 409, "DiskEncryptionSetInUse");
+        }
+        String snapshot = flow.put(flow.resource("snapshots", "ossnap"), DISKS, Json.write(Map.of(
+                "location", "uaenorth", "properties", Map.of("incremental", true,
+                        "creationData", Map.of("createOption", "Copy", "sourceResourceId", osDisk)))));
+        String collection = flow.resource("restorePointCollections", "rpc1");
+        flow.put(collection, COMPUTE, Json.write(Map.of("location", "uaenorth",
+                "properties", Map.of("source", Map.of("id", vm)))));
+        JsonNode restorePoint = flow.putAndWait(collection + "/restorePoints/rp1", COMPUTE, "{\"properties\":{}}");
+        assertThat(restorePoint.at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
+
+        // The guest keeps writing: the snapshot and the restore point must not see it.
+        flow.nbdWrite("vm1", "os", OS_OFFSET, pattern(12, WRITE_BYTES));
+        flow.nbdWrite("vm1", "lun0", DATA_OFFSET, pattern(13, WRITE_BYTES));
+        flow.nbdWrite("vm1", "lun1", 0, pattern(11, UPLOAD_BYTES));
+        // What went in through upload and through NBD is nowhere in the clear.
+        var core = server.server().core();
+        for (byte[] written : new byte[][] {uploaded, osData, lun0Data, pattern(12, WRITE_BYTES)}) {
+            assertThat(StorageScanner.findBytes(core.metadata(), core.blobs(),
+                    Arrays.copyOfRange(written, 0, 8192), 64)).isEmpty();
+        }
+        // Guest writes feed changed-block tracking: a second restore point differs in the written blocks only.
+        JsonNode second = flow.putAndWait(collection + "/restorePoints/rp2", COMPUTE, "{\"properties\":{}}");
+        Map<String, Set<Long>> changed = changedBlocks(core.restorePointExports().export(core.identity().admin(),
+                restorePoint.path("id").asText()), core.restorePointExports().export(core.identity().admin(),
+                second.path("id").asText()));
+        assertThat(changed).containsEntry("OS", Set.of(0L, 1L)).containsEntry("Data0", Set.of(25L))
+                .containsEntry("Data1", Set.of(0L, 1L)).containsEntry("VMGS", Set.of());
+
+        Map<String, String> restored = flow.restoreFrom(snapshot, restorePoint);
+        Expectations expected = new Expectations(osData, lun0Data, uploaded);
+        expected.check(flow, restored);
+        // Reading the snapshot itself works too.
+        assertThat(sha256(flow.read(snapshot, OS_OFFSET, WRITE_BYTES))).isEqualTo(sha256(osData));
+
+        if (kind != KeyKind.PLATFORM) {
+            String before = flow.activeKeyUrl(des);
+            String manual = flow.rotateKeyAndPointDesAtIt(des);
+            String automatic = flow.rotateKeyAndWaitForDes(des, manual);
+            flow.disableKeyVersion(before);
+            flow.disableKeyVersion(manual);
+            assertThat(flow.activeKeyUrl(des)).isEqualTo(automatic);
+            expected.check(flow, restored);
+            assertThat(sha256(flow.read(snapshot, OS_OFFSET, WRITE_BYTES))).isEqualTo(sha256(osData));
+        }
+        // A stop flushes and ends the exports; a start releases the (new) key to the VM again.
+        flow.action(vm, "powerOff");
+        flow.action(vm, "start");
+        assertThat(sha256(flow.nbdRead("vm1", "os", OS_OFFSET, WRITE_BYTES)))
+                .isEqualTo(sha256(pattern(12, WRITE_BYTES)));
+        assertThat(sha256(flow.nbdRead("vm1", "lun1", 0, UPLOAD_BYTES)))
+                .isEqualTo(sha256(pattern(11, UPLOAD_BYTES)));
     }
 
     /** Per disk (role and LUN), the blocks whose stored object differs between two exported restore points. */

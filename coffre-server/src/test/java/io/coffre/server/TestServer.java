@@ -1,6 +1,7 @@
 package io.coffre.server;
 
 import io.coffre.CoffreCore;
+import io.coffre.store.MetadataStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -39,6 +40,12 @@ public final class TestServer implements AutoCloseable {
         Path dir = tempDir();
         return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0)
                 .withManualClock(manualClock)));
+    }
+
+    /** A server keeping its metadata in the database server {@code database} ({@code coffre server --database-url}). */
+    public static TestServer startOn(MetadataStores.Database database) {
+        Path dir = tempDir();
+        return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0).withDatabase(database)));
     }
 
     /** A server started with the named support matrix ({@code coffre server --matrix}). */
