@@ -64,8 +64,8 @@ import javax.net.ssl.TrustManagerFactory;
  * right after another path pays the JIT's recompilation), so every path runs {@code --rounds} times, interleaved
  * with the baseline, and the table shows each path's median round with the range of its per-round ratios.
  *
- * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4] [--rounds 3]}. Throws when a
- * read-back differs from the image, so a smoke test can run it small.
+ * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4] [--rounds 3]
+ * [--warm-up-requests 2000]}. Throws when a read-back differs from the image, so a smoke test can run it small.
  */
 public final class DataPathBenchmark {
     static final int PAGE_BYTES = 4 << 20;
