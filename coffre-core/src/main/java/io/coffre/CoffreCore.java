@@ -80,24 +80,27 @@ public final class CoffreCore implements AutoCloseable {
     /** The embedded default: H2 and files under {@code dataDir}; the admin's token and credentials written there. */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock,
                                   SupportMatrix supportMatrix) {
-        return open(dataDir, masterKeyFile, endpoints, clock, supportMatrix, null);
+        return open(dataDir, masterKeyFile, endpoints, clock, supportMatrix, null, null);
     }
 
     /**
-     * As {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the metadata in the database
-     * {@code database} names (PostgreSQL for scale-out), or in the embedded H2 under {@code dataDir} when it is null.
+     * As {@link #open(Path, Path, Endpoints, CoffreClock, SupportMatrix)} with the metadata in the database server
+     * {@code database} names and the blobs in the S3 bucket {@code blobs} names (scale-out), each in the data
+     * directory instead when null.
      */
     public static CoffreCore open(Path dataDir, Path masterKeyFile, Endpoints endpoints, CoffreClock clock,
-                                  SupportMatrix supportMatrix, MetadataStores.Database database) {
+                                  SupportMatrix supportMatrix, MetadataStores.Database database,
+                                  BlobStores.S3Location blobs) {
         MasterKey masterKey = MasterKey.resolve(masterKeyFile, dataDir);
         MetadataStore metadata = database == null ? MetadataStores.h2(dataDir.resolve("db"))
                 : MetadataStores.jdbc(database.url(), database.user(), database.password());
+        BlobStore blobStore = blobs == null ? BlobStores.fileSystem(dataDir.resolve("blobs")) : BlobStores.s3(blobs);
         CoffreCore core;
         try {
-            core = new CoffreCore(metadata, BlobStores.fileSystem(dataDir.resolve("blobs")), masterKey, endpoints,
-                    clock, supportMatrix);
+            core = new CoffreCore(metadata, blobStore, masterKey, endpoints, clock, supportMatrix);
         } catch (RuntimeException e) {
             metadata.close();
+            blobStore.close();
             throw e;
         }
         core.writeAdminFiles(dataDir);

@@ -3,7 +3,9 @@ package io.coffre.cli;
 import io.coffre.catalog.SupportMatrix;
 import io.coffre.server.CoffreServer;
 import io.coffre.server.ServerConfig;
+import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStores;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -56,6 +58,22 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
     @Option(names = "--database-user", paramLabel = "USER", description = "User for --database-url.")
     String databaseUser;
 
+    @Option(names = "--s3-endpoint", paramLabel = "URL",
+            description = "Keep the blobs in an S3-compatible object store at URL (path-style) instead of the data "
+                    + "directory; keys from $COFFRE_S3_ACCESS_KEY and $COFFRE_S3_SECRET_KEY.")
+    URI s3Endpoint;
+
+    @Option(names = "--s3-bucket", paramLabel = "BUCKET", description = "Bucket for --s3-endpoint (it must exist).")
+    String s3Bucket;
+
+    @Option(names = "--s3-prefix", defaultValue = "", paramLabel = "PREFIX",
+            description = "Key prefix in the bucket, ending in '/' (default: none).")
+    String s3Prefix;
+
+    @Option(names = "--s3-region", defaultValue = "us-east-1", paramLabel = "REGION",
+            description = "Region to sign --s3-endpoint requests for (default: ${DEFAULT-VALUE}).")
+    String s3Region;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
@@ -105,6 +123,28 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
         MetadataStores.Database database = databaseUrl == null ? null : new MetadataStores.Database(databaseUrl,
                 databaseUser, System.getenv("COFFRE_DATABASE_PASSWORD"));
         return new ServerConfig(root().dataDir(), bind, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix, nbdPort, database);
+                matrix, nbdPort, database, s3());
+    }
+
+    private BlobStores.S3Location s3() {
+        if (s3Endpoint == null) {
+            if (s3Bucket != null || !s3Prefix.isEmpty()) {
+                throw new UsageError("--s3-bucket and --s3-prefix go with --s3-endpoint.");
+            }
+            return null;
+        }
+        if (s3Bucket == null) {
+            throw new UsageError("--s3-endpoint needs --s3-bucket.");
+        }
+        if (!s3Prefix.isEmpty() && !s3Prefix.endsWith("/")) {
+            throw new UsageError("--s3-prefix ends in '/', got '" + s3Prefix + "'.");
+        }
+        String accessKey = System.getenv("COFFRE_S3_ACCESS_KEY");
+        String secretKey = System.getenv("COFFRE_S3_SECRET_KEY");
+        if (accessKey == null || secretKey == null) {
+            throw new UsageError("--s3-endpoint takes its keys from $COFFRE_S3_ACCESS_KEY and $COFFRE_S3_SECRET_KEY;"
+                    + " set both.");
+        }
+        return new BlobStores.S3Location(s3Endpoint, s3Region, s3Bucket, s3Prefix, accessKey, secretKey);
     }
 }

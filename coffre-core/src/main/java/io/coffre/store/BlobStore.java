@@ -54,6 +54,23 @@ public interface BlobStore extends AutoCloseable {
         }
     }
 
+    /** A negative range is a programming error, refused before the blob is looked at. */
+    static void checkRange(String key, long offset, long length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("range of blob " + key + " must not be negative: " + offset + "+"
+                    + length);
+        }
+    }
+
+    /** A range must lie within the blob's {@code size} bytes; outside it, it names no bytes of the blob. */
+    static void checkWithin(String key, long size, long offset, long length) {
+        // written as a subtraction so a huge length cannot overflow past the check
+        if (offset > size || length > size - offset) {
+            throw new BlobNotFoundException("blob " + key + " has " + size + " bytes; range " + offset + "+" + length
+                    + " is outside it");
+        }
+    }
+
     /** A prefix is the beginning of a key: it may be empty or end in {@code /} or mid-segment, but never climb out. */
     static void checkPrefix(String prefix) {
         if (prefix == null) {

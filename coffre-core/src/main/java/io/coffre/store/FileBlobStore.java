@@ -133,21 +133,17 @@ final class FileBlobStore implements BlobStore {
     @Override
     public InputStream open(String key, long offset, long length) {
         Path p = path(key);
-        if (offset < 0 || length < 0) {
-            throw new IllegalArgumentException("range of blob " + key + " must not be negative: " + offset + "+"
-                    + length);
-        }
+        BlobStore.checkRange(key, offset, length);
         if (!isBlob(p)) {
             throw new BlobNotFoundException("no blob " + key);
         }
         try {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
-            long size = ch.size();
-            // written as a subtraction so a huge length cannot overflow past the check
-            if (offset > size || length > size - offset) {
+            try {
+                BlobStore.checkWithin(key, ch.size(), offset, length);
+            } catch (BlobNotFoundException e) {
                 ch.close();
-                throw new BlobNotFoundException("blob " + key + " has " + size + " bytes; range "
-                        + offset + "+" + length + " is outside it");
+                throw e;
             }
             ch.position(offset);
             return new BoundedInputStream(Channels.newInputStream(ch), length);

@@ -30,18 +30,12 @@ public final class InMemoryBlobStore implements BlobStore {
     @Override
     public InputStream open(String key, long offset, long length) {
         BlobStore.checkKey(key);
-        if (offset < 0 || length < 0) {
-            throw new IllegalArgumentException("range of blob " + key + " must not be negative: " + offset + "+"
-                    + length);
-        }
+        BlobStore.checkRange(key, offset, length);
         byte[] data = blobs.get(key);
         if (data == null) {
             throw new BlobNotFoundException("no blob " + key);
         }
-        if (offset > data.length || length > data.length - offset) {
-            throw new BlobNotFoundException("blob " + key + " has " + data.length + " bytes; range " + offset + "+"
-                    + length + " is outside it");
-        }
+        BlobStore.checkWithin(key, data.length, offset, length);
         // stored arrays are never mutated (put replaces them), so the stream may read the live one
         return new ByteArrayInputStream(data, (int) offset, (int) length);
     }

@@ -73,7 +73,7 @@ public final class CoffreServer implements AutoCloseable {
         ServerConfig effective = config.withPort(port);
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
         CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock,
-                SupportMatrix.load(config.matrix()), config.database());
+                SupportMatrix.load(config.matrix()), config.database(), config.blobs());
         try {
             List<RouteModule> modules = routeModules.apply(core);
             Javalin app = Javalin.create(cfg -> {

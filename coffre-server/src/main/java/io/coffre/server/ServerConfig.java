@@ -1,5 +1,6 @@
 package io.coffre.server;
 
+import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStores;
 import java.nio.file.Path;
 
@@ -14,10 +15,11 @@ import java.nio.file.Path;
  *                      {@value #DEFAULT_NBD_PORT})
  * @param database      the database server holding the metadata (PostgreSQL), or null for the embedded H2 in the
  *                      data directory
+ * @param blobs         the S3 bucket holding the blobs, or null for files in the data directory
  */
 public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
                            boolean manualClock, Path tlsCert, Path tlsKey, String matrix, int nbdPort,
-                           MetadataStores.Database database) {
+                           MetadataStores.Database database, BlobStores.S3Location blobs) {
     public static final String DEFAULT_DNS_SUFFIX = "coffre.localhost";
     public static final int DEFAULT_PORT = 8443;
     /** The NBD protocol's registered port. */
@@ -26,7 +28,7 @@ public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSu
     /** With an ephemeral NBD port. */
     public ServerConfig(Path dataDir, String bindHost, int port, String dnsSuffix, Path masterKeyFile,
                         boolean manualClock, Path tlsCert, Path tlsKey, String matrix) {
-        this(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey, matrix, 0, null);
+        this(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey, matrix, 0, null, null);
     }
 
     public static ServerConfig defaults(Path dataDir) {
@@ -36,16 +38,17 @@ public record ServerConfig(Path dataDir, String bindHost, int port, String dnsSu
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(dataDir, bindHost, newPort, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix, nbdPort, database);
+                matrix, nbdPort, database, blobs);
     }
 
     public ServerConfig withManualClock(boolean manual) {
         return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manual, tlsCert, tlsKey, matrix,
-                nbdPort, database);
+                nbdPort, database, blobs);
     }
 
-    public ServerConfig withDatabase(MetadataStores.Database newDatabase) {
+    /** Scale-out storage: metadata in {@code newDatabase}, blobs in {@code newBlobs} (each null: the data dir). */
+    public ServerConfig withStorage(MetadataStores.Database newDatabase, BlobStores.S3Location newBlobs) {
         return new ServerConfig(dataDir, bindHost, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
-                matrix, nbdPort, newDatabase);
+                matrix, nbdPort, newDatabase, newBlobs);
     }
 }

@@ -68,7 +68,7 @@ class ConfidentialVmEndToEndTest {
         }
     }
 
-    /** The whole flow on {@code server} (also run on PostgreSQL by {@code PostgresEndToEndTest}). */
+    /** The whole flow on {@code server} (also run on PostgreSQL and S3 by {@code ScaleOutEndToEndTest}). */
     static void runMainFlow(TestServer server, KeyKind kind) throws Exception {
         Flow flow = new Flow(server, kind);
         String des = flow.keyAndDes();

@@ -1,6 +1,7 @@
 package io.coffre.server;
 
 import io.coffre.CoffreCore;
+import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,10 +43,11 @@ public final class TestServer implements AutoCloseable {
                 .withManualClock(manualClock)));
     }
 
-    /** A server keeping its metadata in the database server {@code database} ({@code coffre server --database-url}). */
-    public static TestServer startOn(MetadataStores.Database database) {
+    /** A server keeping its metadata in {@code database} and its blobs in {@code blobs} (scale-out storage). */
+    public static TestServer startOn(MetadataStores.Database database, BlobStores.S3Location blobs) {
         Path dir = tempDir();
-        return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0).withDatabase(database)));
+        return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0)
+                .withStorage(database, blobs)));
     }
 
     /** A server started with the named support matrix ({@code coffre server --matrix}). */

@@ -3,26 +3,38 @@ package io.coffre.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.coffre.server.ConfidentialVmEndToEndTest.KeyKind;
+import io.coffre.store.BlobStore;
+import io.coffre.store.BlobStores;
 import io.coffre.store.MetadataStores;
 import io.coffre.store.PostgresCluster;
+import io.coffre.store.S3Server;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * The platform's main flow (a Managed HSM key and DES, a confidential VM, NBD writes, snapshot, restore points,
- * restores, manual and automatic rotation, stop / start) on a server whose metadata is in a real PostgreSQL server
- * ({@code coffre server --database-url}) instead of the embedded H2.
+ * restores, manual and automatic rotation, stop / start) on scale-out storage: the metadata in a real PostgreSQL
+ * server ({@code coffre server --database-url}), the blobs in a real S3 server ({@code --s3-endpoint}, s3proxy).
  */
-class PostgresEndToEndTest {
+class ScaleOutEndToEndTest {
     @Test
-    void theMainFlowRunsOnPostgres() throws Exception {
+    void theMainFlowRunsOnPostgresAndS3() throws Exception {
         MetadataStores.Database database = new MetadataStores.Database(PostgresCluster.newDatabase(),
                 PostgresCluster.USER, "");
-        try (TestServer server = TestServer.startOn(database)) {
+        BlobStores.S3Location bucket = S3Server.newBucket("coffre/");
+        try (TestServer server = TestServer.startOn(database, bucket)) {
             ConfidentialVmEndToEndTest.runMainFlow(server, KeyKind.MANAGED_HSM);
             assertThat(server.dataDir().resolve("db")).as("no embedded database beside it").doesNotExist();
+            assertThat(server.dataDir().resolve("blobs")).as("no blob files beside it").doesNotExist();
+        }
+        try (BlobStore blobs = BlobStores.s3(bucket)) {
+            List<String> keys = new ArrayList<>();
+            blobs.list("", keys::add);
+            assertThat(keys).as("the flow's block objects, in the bucket").hasSizeGreaterThan(10);
         }
         try (Connection c = DriverManager.getConnection(database.url(), database.user(), database.password());
              ResultSet disks = c.createStatement().executeQuery("SELECT COUNT(*) FROM compute_disks")) {
