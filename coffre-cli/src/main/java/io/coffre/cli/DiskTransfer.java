@@ -47,7 +47,7 @@ final class DiskTransfer {
      */
     long upload(Path file, String accessUrl) {
         long diskSize = diskSize(accessUrl);
-        List<long[]> held = dataRanges(accessUrl);
+        HeldRanges held = dataRanges(accessUrl);
         long skipped = 0;
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = in.size();
@@ -68,7 +68,7 @@ final class DiskTransfer {
                         throw new CliError(file + " shrank while it was uploaded.");
                     }
                 }
-                if (isZero(chunk.array()) && held != null && !overlaps(held, offset, length)) {
+                if (isZero(chunk.array()) && held != null && !held.overlaps(offset, length)) {
                     progress.advance(length);
                     skipped += length;
                     continue;
@@ -99,7 +99,7 @@ final class DiskTransfer {
      */
     long download(String accessUrl, Path file) {
         long size = diskSize(accessUrl);
-        List<long[]> held = dataRanges(accessUrl);
+        HeldRanges held = dataRanges(accessUrl);
         long skipped = 0;
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -108,7 +108,7 @@ final class DiskTransfer {
             for (long offset = 0; offset < size; offset += CHUNK_BYTES) {
                 long start = offset;
                 int length = (int) Math.min(CHUNK_BYTES, size - offset);
-                if (held != null && !overlaps(held, start, length)) {
+                if (held != null && !held.overlaps(start, length)) {
                     progress.advance(length);
                     skipped += length;
                     continue;
@@ -135,8 +135,8 @@ final class DiskTransfer {
         }
     }
 
-    /** [start, end] ranges where the disk holds data (Get Page Ranges), or null when the endpoint cannot tell. */
-    private List<long[]> dataRanges(String accessUrl) {
+    /** Where the disk holds data (Get Page Ranges), or null when the endpoint cannot tell. */
+    private HeldRanges dataRanges(String accessUrl) {
         HttpResponse<byte[]> response = await(http.sendData(HttpRequest.newBuilder(URI.create(accessUrl
                 + (accessUrl.contains("?") ? "&" : "?") + "comp=pagelist")).GET().build()));
         if (response.statusCode() != 200) {
@@ -147,12 +147,24 @@ final class DiskTransfer {
         while (m.find()) {
             ranges.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
         }
-        return ranges;
+        return new HeldRanges(ranges);
     }
 
-    private static boolean overlaps(List<long[]> ranges, long offset, int length) {
-        long end = offset + length - 1;
-        return ranges.stream().anyMatch(r -> r[0] <= end && r[1] >= offset);
+    /** A page list's [start, end] ranges, in order, asked about chunks in increasing offsets: one pass over both. */
+    private static final class HeldRanges {
+        private final List<long[]> ranges;
+        private int next;
+
+        HeldRanges(List<long[]> ranges) {
+            this.ranges = ranges;
+        }
+
+        boolean overlaps(long offset, int length) {
+            while (next < ranges.size() && ranges.get(next)[1] < offset) {
+                next++; // ends before this chunk, so before every later one
+            }
+            return next < ranges.size() && ranges.get(next)[0] <= offset + length - 1;
+        }
     }
 
     private static boolean isZero(byte[] chunk) {

@@ -69,12 +69,12 @@ final class DiskDataRoutes implements RouteModule {
                 return;
             }
             long size = disks.dataSize(id, sig);
-            long[] range = requestedRange(ctx, size);
+            Disks.ByteRange range = requestedRange(ctx, size);
             long start = 0;
             long end = size - 1;
             if (range != null) {
-                start = range[0];
-                end = range[1];
+                start = range.start();
+                end = range.end();
                 ctx.status(206);
                 ctx.header("Content-Range", "bytes " + start + "-" + end + "/" + size);
             }
@@ -146,7 +146,7 @@ final class DiskDataRoutes implements RouteModule {
     }
 
     /** The {@code bytes=S-E} (or {@code S-}) a request names, cut at the disk's end; null when it names none. */
-    private static long[] requestedRange(Context ctx, long size) {
+    private static Disks.ByteRange requestedRange(Context ctx, long size) {
         String range = range(ctx);
         if (range == null) {
             return null;
@@ -158,14 +158,14 @@ final class DiskDataRoutes implements RouteModule {
             throw new ArmException(416, "InvalidRange", "The range '" + range + "' is not within the disk's "
                     + size + " bytes.");
         }
-        return new long[] {start, end};
+        return new Disks.ByteRange(start, end);
     }
 
     /** Get Page Ranges: the ranges holding data, within the requested range if one is named (cut to it). */
     private static void pageList(Context ctx, long size, List<Disks.ByteRange> ranges) {
-        long[] within = requestedRange(ctx, size);
-        long from = within == null ? 0 : within[0];
-        long to = within == null ? size - 1 : within[1];
+        Disks.ByteRange within = requestedRange(ctx, size);
+        long from = within == null ? 0 : within.start();
+        long to = within == null ? size - 1 : within.end();
         StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?><PageList>");
         for (Disks.ByteRange r : ranges) {
             long start = Math.max(r.start(), from);
