@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.catalog.SupportMatrix;
 import io.coffre.compute.disk.BlockDevice;
+import io.coffre.compute.vm.CvmRequests;
 import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.compute.vm.VirtualMachines.DiskRole;
 import io.coffre.compute.vm.VirtualMachines.VmDisk;
@@ -299,15 +300,8 @@ class RestorePointsTest {
         v1 = f.key(kv, "cmk", "RSA", false);
         f.grant(kv, f.putDes("des1", CMK, v1, false).resource().path("identity").path("principalId").asText(),
                 "get", "wrapKey", "unwrapKey");
-        ObjectNode body = Json.object().put("location", "uaenorth");
-        ObjectNode p = body.putObject("properties");
-        p.putObject("hardwareProfile").put("vmSize", "Standard_DC2as_v6");
-        p.putObject("securityProfile").put("securityType", "ConfidentialVM").putObject("uefiSettings")
-                .put("secureBootEnabled", true).put("vTpmEnabled", true);
-        ObjectNode storage = p.putObject("storageProfile");
-        storage.putObject("osDisk").put("createOption", "FromImage").put("diskSizeGB", 4).putObject("managedDisk")
-                .putObject("securityProfile").put("securityEncryptionType", "DiskWithVMGuestState");
-        ArrayNode dataDisks = storage.putArray("dataDisks");
+        ObjectNode body = CvmRequests.confidentialVm(4);
+        ArrayNode dataDisks = CvmRequests.dataDisks(body);
         dataDisks.addObject().put("lun", 0).put("createOption", "Empty").put("diskSizeGB", 1);
         dataDisks.addObject().put("lun", 1).put("createOption", "Empty").put("diskSizeGB", 1)
                 .putObject("managedDisk").putObject("diskEncryptionSet").put("id", f.desId("des1"));

@@ -3,11 +3,11 @@ package io.coffre.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.CoffreCore;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.disk.BlockDevice;
+import io.coffre.compute.vm.CvmRequests;
 import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.compute.vm.VirtualMachines.DiskRole;
 import io.coffre.compute.vm.VirtualMachines.VmDisk;
@@ -252,16 +252,8 @@ class RestorePointRoutesTest {
         Identity identity = core.identity();
         String sub = identity.defaultSubscriptionId();
         core.resourceManager().putResourceGroup(identity.admin(), sub, "rg1", "uaenorth", Map.of());
-        ObjectNode body = Json.object().put("location", "uaenorth");
-        ObjectNode p = body.putObject("properties");
-        p.putObject("hardwareProfile").put("vmSize", "Standard_DC2as_v6");
-        p.putObject("securityProfile").put("securityType", "ConfidentialVM").putObject("uefiSettings")
-                .put("secureBootEnabled", true).put("vTpmEnabled", true);
-        ObjectNode storage = p.putObject("storageProfile");
-        storage.putObject("osDisk").put("createOption", "FromImage").put("diskSizeGB", 4).putObject("managedDisk")
-                .putObject("securityProfile").put("securityEncryptionType", "DiskWithVMGuestState");
-        ArrayNode dataDisks = storage.putArray("dataDisks");
-        dataDisks.addObject().put("lun", 0).put("createOption", "Empty").put("diskSizeGB", 1);
+        ObjectNode body = CvmRequests.confidentialVm(4);
+        CvmRequests.dataDisks(body).addObject().put("lun", 0).put("createOption", "Empty").put("diskSizeGB", 1);
         VirtualMachines.Accepted accepted = core.virtualMachines().put(identity.admin(), sub, "rg1", "vm1", body);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!core.asyncOperations().get(accepted.operationId()).orElseThrow().isDone()

@@ -11,6 +11,7 @@ import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.Disks;
 import io.coffre.compute.Disks.Kind;
 import io.coffre.compute.disk.BlockDevice;
+import io.coffre.compute.vm.CvmRequests;
 import io.coffre.identity.Principal;
 import io.coffre.json.Json;
 import io.coffre.keyvault.KeyService;
@@ -235,15 +236,8 @@ class RotationKillTest {
          */
         void restorePointOfARunningVm(Random random, Map<String, byte[]> expected) {
             diskWithData("vmdata", random, expected);
-            ObjectNode vm = Json.object().put("location", "uaenorth");
-            ObjectNode p = vm.putObject("properties");
-            p.putObject("hardwareProfile").put("vmSize", "Standard_DC2as_v6");
-            p.putObject("securityProfile").put("securityType", "ConfidentialVM").putObject("uefiSettings")
-                    .put("secureBootEnabled", true).put("vTpmEnabled", true);
-            ObjectNode storage = p.putObject("storageProfile");
-            storage.putObject("osDisk").put("createOption", "FromImage").putObject("managedDisk")
-                    .putObject("securityProfile").put("securityEncryptionType", "DiskWithVMGuestState");
-            storage.putArray("dataDisks").addObject().put("lun", 0).put("createOption", "Attach")
+            ObjectNode vm = CvmRequests.confidentialVm(null);
+            CvmRequests.dataDisks(vm).addObject().put("lun", 0).put("createOption", "Attach")
                     .put("deleteOption", "Detach").putObject("managedDisk").put("id", armId(Kind.DISK, "vmdata"));
             await(core.virtualMachines().put(admin, subscription, "rg", "vm1", vm).operationId());
             guestWrite("vmdata", random, expected);
