@@ -128,10 +128,13 @@ public interface Disks {
     }
 
     /**
-     * The parts of the granted disk that hold data, in order and merged where they touch: whole
-     * {@value DiskStore#BLOCK_BYTES}-byte blocks (the last one cut at the disk's end), since a block is stored as a
-     * whole. A block written in part is listed whole, its unwritten bytes reading as zeros; a block never written,
-     * or trimmed, is not listed.
+     * A page list: the granted disk's size and the parts of it that hold data, in order and merged where they touch:
+     * whole {@value DiskStore#BLOCK_BYTES}-byte blocks (the last one cut at the disk's end), since a block is stored
+     * as a whole. A block written in part is listed whole, its unwritten bytes reading as zeros; a block never
+     * written, or trimmed, is not listed.
      */
-    List<ByteRange> dataRanges(String dataId, String token);
+    record PageList(long sizeBytes, List<ByteRange> ranges) {
+    }
+
+    PageList pageList(String dataId, String token);
 }

@@ -190,8 +190,7 @@ final class JdbcDisks implements Disks {
         }
         String storeId = store.create(size, source, encryption.ring(setting));
         String guestStateCopy = guestState == null ? null
-                : store.create(store.info(guestState).sizeBytes(), DiskSource.copyOf(guestState),
-                encryption.ring(setting));
+                : store.copy(guestState, encryption.ring(setting));
         return new Row(id.toString(), Kind.DISK, storeId, location, state, setting.type(),
                 setting.diskEncryptionSetId(), document, null, null, null, null, null, guestStateCopy);
     }
@@ -460,14 +459,10 @@ final class JdbcDisks implements Disks {
             String state = stateForGrant(row, granted);
             String guestState = secureVmGuestState ? requireGuestState(row) : null;
             dropExport(row);
-            String export = row.kind() == Kind.SNAPSHOT
-                    ? store.create(store.info(row.storeId()).sizeBytes(), DiskSource.copyOf(row.storeId()),
-                    encryption.ring(row.encryption()))
+            String export = row.kind() == Kind.SNAPSHOT ? store.copy(row.storeId(), encryption.ring(row.encryption()))
                     : null;
             // read through a copy, as a snapshot is: the guest state is never opened as a device here
-            String securityData = guestState == null ? null
-                    : store.create(store.info(guestState).sizeBytes(), DiskSource.copyOf(guestState),
-                    encryption.ring(row.encryption()));
+            String securityData = guestState == null ? null : store.copy(guestState, encryption.ring(row.encryption()));
             h.createUpdate("UPDATE compute_disks SET disk_state = :st, access_level = :l, access_sha256 = :sha, "
                             + "access_expires = :exp, export_store_id = :export, security_data_store_id = :security"
                             + " WHERE id_lower = :id")
@@ -634,7 +629,7 @@ final class JdbcDisks implements Disks {
     }
 
     @Override
-    public List<ByteRange> dataRanges(String dataId, String token) {
+    public PageList pageList(String dataId, String token) {
         String readable = readableStoreId(dataId, token);
         long size = store.sizeBytes(readable);
         List<ByteRange> ranges = new ArrayList<>();
@@ -648,7 +643,7 @@ final class JdbcDisks implements Disks {
                 ranges.add(new ByteRange(start, end));
             }
         }
-        return ranges;
+        return new PageList(size, ranges);
     }
 
     /** What a read token reads: a disk's or snapshot's grant, else a disk restore point's. */

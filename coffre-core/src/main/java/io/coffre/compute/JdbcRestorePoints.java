@@ -11,7 +11,6 @@ import io.coffre.arm.Locations;
 import io.coffre.arm.ResourceId;
 import io.coffre.arm.ResourceIndex;
 import io.coffre.catalog.SupportMatrix;
-import io.coffre.compute.disk.DiskSource;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.vm.VirtualMachines;
 import io.coffre.compute.vm.VirtualMachines.DiskRole;
@@ -488,10 +487,11 @@ final class JdbcRestorePoints implements RestorePoints {
         random.nextBytes(token);
         String tokenText = Json.b64url(token);
         // read through copies: a snapshot is never opened as a device
-        String export = exportCopy(point.storeId(), point);
+        String export = store.copy(point.storeId(), encryption.ring(point.encryption()));
         String securityData = null;
         try {
-            securityData = secureVmGuestState ? exportCopy(point.vmgsStoreId(), point) : null;
+            securityData = secureVmGuestState ? store.copy(point.vmgsStoreId(), encryption.ring(point.encryption()))
+                    : null;
             String security = securityData;
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_disk_restore_points SET access_sha256 = :sha,"
                             + " access_expires = :exp, export_store_id = :export, security_data_store_id = :security"
@@ -507,11 +507,6 @@ final class JdbcRestorePoints implements RestorePoints {
         deleteQuietly(point.exportStoreId());
         deleteQuietly(point.securityDataStoreId());
         return new Disks.Grant(point.storeId(), tokenText, securityData);
-    }
-
-    private String exportCopy(String storeId, DiskPoint point) {
-        return store.create(store.info(storeId).sizeBytes(), DiskSource.copyOf(storeId),
-                encryption.ring(point.encryption()));
     }
 
     @Override

@@ -17,8 +17,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 /**
  * Blobs as objects of one S3 bucket, under an optional key prefix (several stores can share a bucket). S3 gives what
  * the contract asks for: a PUT is atomic and durable when acknowledged, a listing is ordered by key and pages on a
- * continuation token. A ranged read fetches its range at once, so it keeps the bytes of the object it opened even if
- * the key is overwritten while the caller reads (ranges are at most a block object).
+ * continuation token. A ranged read fetches its range in one request, so it keeps the bytes of the object it opened
+ * even if the key is overwritten while the caller reads (ranges are at most a block object).
  */
 final class S3BlobStore implements BlobStore {
     private final S3Client s3;
@@ -60,22 +60,31 @@ final class S3BlobStore implements BlobStore {
     public InputStream open(String key, long offset, long length) {
         BlobStore.checkKey(key);
         BlobStore.checkRange(key, offset, length);
-        long size = size(key).orElseThrow(() -> new BlobNotFoundException("no blob " + key));
-        BlobStore.checkWithin(key, size, offset, length);
-        if (length == 0) {
+        if (length == 0) { // no HTTP range names zero bytes: the size alone answers
+            long size = size(key).orElseThrow(() -> new BlobNotFoundException("no blob " + key));
+            BlobStore.checkWithin(key, size, offset, length);
             return InputStream.nullInputStream();
         }
+        byte[] range;
         try {
-            byte[] range = s3.getObjectAsBytes(b -> b.bucket(bucket).key(prefix + key)
+            range = s3.getObjectAsBytes(b -> b.bucket(bucket).key(prefix + key)
                     .range("bytes=" + offset + "-" + (offset + length - 1))).asByteArray();
-            if (range.length != length) {
-                throw new BlobNotFoundException("blob " + key + " changed while its range " + offset + "+" + length
-                        + " was read");
-            }
-            return new ByteArrayInputStream(range);
         } catch (NoSuchKeyException e) {
             throw new BlobNotFoundException("no blob " + key);
+        } catch (S3Exception e) {
+            if (e.statusCode() == 416) { // the range starts at or past the end
+                throw outside(key, offset, length);
+            }
+            throw e;
         }
+        if (range.length != length) { // one that runs past the end comes back cut short: one request checks and reads
+            throw outside(key, offset, length);
+        }
+        return new ByteArrayInputStream(range);
+    }
+
+    private static BlobNotFoundException outside(String key, long offset, long length) {
+        return new BlobNotFoundException("blob " + key + " ends before the end of the range " + offset + "+" + length);
     }
 
     @Override

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -65,7 +64,7 @@ final class DiskDataRoutes implements RouteModule {
             String id = ctx.pathParam("dataId");
             String sig = ctx.queryParam("sig");
             if (operation(ctx, "pagelist") != null) {
-                pageList(ctx, disks.dataSize(id, sig), disks.dataRanges(id, sig));
+                pageList(ctx, disks.pageList(id, sig));
                 return;
             }
             long size = disks.dataSize(id, sig);
@@ -162,12 +161,13 @@ final class DiskDataRoutes implements RouteModule {
     }
 
     /** Get Page Ranges: the ranges holding data, within the requested range if one is named (cut to it). */
-    private static void pageList(Context ctx, long size, List<Disks.ByteRange> ranges) {
+    private static void pageList(Context ctx, Disks.PageList pages) {
+        long size = pages.sizeBytes();
         Disks.ByteRange within = requestedRange(ctx, size);
         long from = within == null ? 0 : within.start();
         long to = within == null ? size - 1 : within.end();
         StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?><PageList>");
-        for (Disks.ByteRange r : ranges) {
+        for (Disks.ByteRange r : pages.ranges()) {
             long start = Math.max(r.start(), from);
             long end = Math.min(r.end(), to);
             if (start <= end) {

@@ -36,6 +36,11 @@ public interface DiskStore extends AutoCloseable {
      */
     String create(long sizeBytes, DiskSource source, DataKeyRing writeKeys);
 
+    /** A copy of the disk or snapshot {@code sourceId}, of its size, writing under {@code writeKeys}. */
+    default String copy(String sourceId, DataKeyRing writeKeys) {
+        return create(sizeBytes(sourceId), DiskSource.copyOf(sourceId), writeKeys);
+    }
+
     /**
      * The disk as a block device with a write-back buffer. Every device open on one disk in this process shares one
      * buffer; closing a device flushes it. One process at a time should write a disk.
