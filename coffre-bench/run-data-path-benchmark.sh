@@ -1,6 +1,6 @@
 #!/bin/sh
 # Disk data paths (HTTPS upload/download, NBD with nbdcopy) against a durable file copy, as ratios (not a test).
-# Usage: coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4] [--rounds 3] [--warm-up-requests 2000]
+# Usage: coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 8] [--rounds 3] [--warm-up-requests 2000]
 # Compiles this checkout's modules and takes them from their target/classes (not from ~/.m2).
 set -eu
 cd "$(dirname "$0")/.."

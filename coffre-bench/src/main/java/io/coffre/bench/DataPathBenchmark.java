@@ -52,7 +52,7 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * Throughput of Coffre's disk data paths against a durable copy of the same bytes on the same file system, in one
  * run, as ratios: (a) the baseline, a file copy fsynced at the end (and a variant fsyncing every 4 MiB);
- * (b) upload over HTTPS (beginGetAccess Write, 4 MiB page PUTs with a few in flight as azcopy sends them,
+ * (b) upload over HTTPS (beginGetAccess Write, 4 MiB page PUTs, several in flight as azcopy sends them,
  * endGetAccess); (c) download over HTTPS (parallel ranged GETs, SHA-256 checked against the image); (d) NBD with the
  * real {@code nbdcopy} at its defaults, writing the image into a disk exported by an in-process {@link NbdServer}
  * (timed until the disconnect flush made it durable) and reading it back into a file (SHA-256 checked).
@@ -64,11 +64,17 @@ import javax.net.ssl.TrustManagerFactory;
  * right after another path pays the JIT's recompilation), so every path runs {@code --rounds} times, interleaved
  * with the baseline, and the table shows each path's median round with the range of its per-round ratios.
  *
- * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 4] [--rounds 3]
+ * <p>Run: {@code coffre-bench/run-data-path-benchmark.sh [--size 2GiB] [--parallel 8] [--rounds 3]
  * [--warm-up-requests 2000]}. Throws when a read-back differs from the image, so a smoke test can run it small.
  */
 public final class DataPathBenchmark {
     static final int PAGE_BYTES = 4 << 20;
+    private static final int REQUESTS_PER_CONNECTION = 100;
+    /**
+     * Requests in flight by default: what {@code coffre disk upload / download} keep, and the Azure Storage SDKs'
+     * default upload concurrency on 2 cores (twice the cores, at least 8).
+     */
+    private static final int DEFAULT_IN_FLIGHT = 8;
     private static final String API = "?api-version=2026-03-02";
     private static final String GROUP = "bench";
     private static final String EXPORT = "bench-disk";
@@ -128,7 +134,7 @@ public final class DataPathBenchmark {
 
     public static void main(String[] args) throws Exception {
         long size = 2L << 30;
-        int parallel = 4;
+        int parallel = DEFAULT_IN_FLIGHT;
         int rounds = 3;
         int warmUpRequests = 2_000;
         for (int i = 0; i < args.length; i += 2) {
@@ -141,7 +147,7 @@ public final class DataPathBenchmark {
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 case "--warm-up-requests" -> warmUpRequests = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; use --size 2GiB --parallel 4 --rounds 3 --warm-up-requests 2000");
+                        + "; use --size 2GiB --parallel 8 --rounds 3 --warm-up-requests 2000");
             }
         }
         if (size <= 0 || size % 512 != 0) {
@@ -211,7 +217,7 @@ public final class DataPathBenchmark {
      * the JIT's top tier only after thousands of requests. A 2 GiB run makes 512 page requests a way, so without
      * this its own time would pay for compiling that code, which a server up for a while has long done. Batches of
      * small whole-block pages go up to and down from a 64 KiB disk until a batch spends under 5 % of its time in the
-     * compiler (at most 8 batches); what each batch cost is printed.
+     * compiler (at most 12 batches); what each batch cost is printed.
      */
     private static void warmUpRequests(Arm arm, int parallel, int requests) throws Exception {
         int pageBytes = 64 << 10;
@@ -219,16 +225,16 @@ public final class DataPathBenchmark {
         new SplittableRandom(pageBytes).nextBytes(page);
         ExecutorService pool = Executors.newFixedThreadPool(parallel);
         try {
-            for (int batch = 1; requests > 0 && batch <= 8; batch++) {
+            for (int batch = 1; requests > 0 && batch <= 12; batch++) {
                 String disk = arm.createUploadDisk("warm-up-requests-" + batch, pageBytes);
                 long compiling = compilationMillis();
                 long started = System.nanoTime();
                 String writeSas = arm.grantAccess(disk, "Write");
-                inParallel(pool, parallel, requests, () -> arm.putPage(writeSas, 0, page, pageBytes));
+                inParallel(pool, parallel, requests, last -> arm.putPage(writeSas, 0, page, pageBytes, last));
                 arm.revokeAccess(disk);
                 String readSas = arm.grantAccess(disk, "Read");
-                inParallel(pool, parallel, requests, () -> {
-                    if (!Arrays.equals(arm.getRange(readSas, 0, pageBytes), page)) {
+                inParallel(pool, parallel, requests, last -> {
+                    if (!Arrays.equals(arm.getRange(readSas, 0, pageBytes, last), page)) {
                         throw new IllegalStateException("a warm-up page read back different bytes");
                     }
                 });
@@ -248,17 +254,23 @@ public final class DataPathBenchmark {
     }
 
     private interface Request {
-        void send() throws Exception;
+        /** @param lastOnConnection whether to close the connection after this request */
+        void send(boolean lastOnConnection) throws Exception;
     }
 
-    /** Sends {@code count} requests from {@code parallel} threads of the pool and waits for all of them. */
+    /**
+     * Sends {@code count} requests from {@code parallel} threads of the pool and waits for all of them. Every
+     * {@value #REQUESTS_PER_CONNECTION}th request of a thread closes its connection, so the next one opens a new
+     * one: a server up for a while has handled many a handshake and close, and the first ones it sees make the JIT
+     * throw away much of the compiled TLS and HTTP code (new classes and branches) and compile it again.
+     */
     private static void inParallel(ExecutorService pool, int parallel, int count, Request request) throws Exception {
         AtomicInteger left = new AtomicInteger(count);
         List<Future<?>> senders = new ArrayList<>();
         for (int t = 0; t < parallel; t++) {
             senders.add(pool.submit(() -> {
-                while (left.getAndDecrement() > 0) {
-                    request.send();
+                for (int sent = 1; left.getAndDecrement() > 0; sent++) {
+                    request.send(sent % REQUESTS_PER_CONNECTION == 0);
                 }
                 return null;
             }));
@@ -547,7 +559,11 @@ public final class DataPathBenchmark {
          * lightest JDK client: the client shares the machine's cores with the server, as azcopy would.
          */
         void putPage(String sas, long offset, byte[] page, int length) throws IOException {
-            HttpsURLConnection c = data(sas);
+            putPage(sas, offset, page, length, false);
+        }
+
+        void putPage(String sas, long offset, byte[] page, int length, boolean closeConnection) throws IOException {
+            HttpsURLConnection c = data(sas, closeConnection);
             c.setRequestMethod("PUT");
             c.setDoOutput(true);
             c.setFixedLengthStreamingMode(length);
@@ -564,7 +580,11 @@ public final class DataPathBenchmark {
         }
 
         byte[] getRange(String sas, long offset, int length) throws IOException {
-            HttpsURLConnection c = data(sas);
+            return getRange(sas, offset, length, false);
+        }
+
+        byte[] getRange(String sas, long offset, int length, boolean closeConnection) throws IOException {
+            HttpsURLConnection c = data(sas, closeConnection);
             c.setRequestProperty("Range", "bytes=" + offset + "-" + (offset + length - 1));
             int status = c.getResponseCode();
             if (status != 206) {
@@ -580,9 +600,12 @@ public final class DataPathBenchmark {
             return body;
         }
 
-        private HttpsURLConnection data(String sas) throws IOException {
+        private HttpsURLConnection data(String sas, boolean closeConnection) throws IOException {
             HttpsURLConnection c = (HttpsURLConnection) URI.create(sas).toURL().openConnection();
             c.setSSLSocketFactory(sockets);
+            if (closeConnection) {
+                c.setRequestProperty("Connection", "close");
+            }
             return c;
         }
 
