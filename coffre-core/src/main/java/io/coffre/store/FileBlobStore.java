@@ -3,7 +3,6 @@ package io.coffre.store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -26,7 +25,8 @@ import java.util.function.Consumer;
 /**
  * Blobs as files under a root directory. Writes go to a temporary file that is fsynced, renamed into place and
  * followed by an fsync of the directory (and of the parents of directories the write created), so a crash leaves
- * either the old object or the whole new one.
+ * either the old object or the whole new one. Large blobs are written and read around the page cache where the file
+ * system allows it ({@link WholeFiles}).
  *
  * <p>Temporary files carry {@value #TMP_MARK} in their name, a character {@link BlobStore#checkKey} refuses, so no
  * key can ever name one and {@link #list} can skip them without hiding a real key. A key cannot be both an object
@@ -38,6 +38,7 @@ final class FileBlobStore implements BlobStore {
     private static final int CREATE_ATTEMPTS = 10;
 
     private final Path root;
+    private final WholeFiles files;
 
     FileBlobStore(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -46,6 +47,7 @@ final class FileBlobStore implements BlobStore {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        this.files = WholeFiles.in(this.root);
     }
 
     @Override
@@ -76,7 +78,7 @@ final class FileBlobStore implements BlobStore {
     }
 
     /** @return the directories this call created, whose entries in their parents must be made durable too */
-    private static List<Path> writeTemp(Path dir, Path tmp, byte[] data) throws IOException {
+    private List<Path> writeTemp(Path dir, Path tmp, byte[] data) throws IOException {
         for (int attempt = 1; ; attempt++) {
             List<Path> created = new ArrayList<>();
             for (Path d = dir; !Files.isDirectory(d); d = d.getParent()) {
@@ -84,13 +86,7 @@ final class FileBlobStore implements BlobStore {
             }
             try {
                 Files.createDirectories(dir);
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    ByteBuffer buf = ByteBuffer.wrap(data);
-                    while (buf.hasRemaining()) {
-                        ch.write(buf);
-                    }
-                    ch.force(true);
-                }
+                files.create(tmp, data);
                 return created;
             } catch (NoSuchFileException e) {
                 if (attempt == CREATE_ATTEMPTS) {
@@ -122,7 +118,7 @@ final class FileBlobStore implements BlobStore {
             if (!isBlob(p)) {
                 return Optional.empty();
             }
-            return Optional.of(Files.readAllBytes(p));
+            return Optional.of(files.read(p));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
