@@ -690,6 +690,17 @@ public final class DataPathBenchmark {
                     r.seconds(), r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond(),
                     ranges.get(i), r.serverCpuSecondsPerGib(), r.clientCpuSecondsPerGib(), 100 * r.compilerShare());
         }
+        if (byRound.size() > 1) {
+            // the baseline's own speed moves from round to round, and each round's ratios with it
+            System.out.println("MB/s by round");
+            for (int path = 0; path < medians.size(); path++) {
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-48s", medians.get(path).path()));
+                for (List<Result> round : byRound) {
+                    line.append(String.format(Locale.ROOT, " %8.1f", round.get(path).megabytesPerSecond()));
+                }
+                System.out.println(line);
+            }
+        }
         return medians;
     }
 

@@ -27,6 +27,7 @@ final class WholeFiles {
     static final int DIRECT_MIN_BYTES = 256 << 10;
     /** Large enough for a whole disk block object (4 MiB plus its header and tags), so pooled buffers fit most. */
     private static final int POOLED_BUFFER_BYTES = (4 << 20) + (128 << 10);
+    private static final int MIN_ALIGNMENT = 4 << 10;
     private static final int MAX_ALIGNMENT = 64 << 10;
 
     /** 0 when direct I/O is not used. */
@@ -147,7 +148,8 @@ final class WholeFiles {
             if (blockSize <= 0 || blockSize > MAX_ALIGNMENT || Long.bitCount(blockSize) != 1) {
                 return 0;
             }
-            int alignment = (int) blockSize;
+            // the device's logical block may be larger than the file system's (1 KiB blocks on a 4Kn disk)
+            int alignment = (int) Math.max(blockSize, MIN_ALIGNMENT);
             try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     ExtendedOpenOption.DIRECT)) {
                 ByteBuffer block = alignedBuffer(alignment, alignment);
