@@ -84,7 +84,7 @@ final class WholeFiles {
                 ch.force(true);
             }
         } finally {
-            buffers.offer(buffer);
+            giveBack(buffer);
         }
     }
 
@@ -110,7 +110,7 @@ final class WholeFiles {
                 buffer.flip().get(data);
                 return data;
             } finally {
-                buffers.offer(buffer);
+                giveBack(buffer);
             }
         }
     }
@@ -126,14 +126,26 @@ final class WholeFiles {
             if (buffer != null) {
                 buffers.offer(buffer);
             }
-            buffer = alignedBuffer(Math.max(bytes, roundUp(POOLED_BUFFER_BYTES, alignment)), alignment);
+            buffer = alignedBuffer(Math.max(bytes, pooledBufferBytes()), alignment);
         }
         buffer.clear().limit(bytes);
         return buffer;
     }
 
+    /** Keeps a buffer for the next file unless the pool is full or it is larger than a block object needs. */
+    private void giveBack(ByteBuffer buffer) {
+        if (buffer.capacity() <= pooledBufferBytes()) {
+            buffers.offer(buffer);
+        }
+    }
+
+    private int pooledBufferBytes() {
+        return roundUp(POOLED_BUFFER_BYTES, alignment);
+    }
+
+    /** A direct buffer of exactly {@code bytes} whose first byte is aligned. */
     private static ByteBuffer alignedBuffer(int bytes, int alignment) {
-        return ByteBuffer.allocateDirect(bytes + alignment).alignedSlice(alignment);
+        return ByteBuffer.allocateDirect(bytes + alignment).alignedSlice(alignment).limit(bytes).slice();
     }
 
     private static int roundUp(int n, int unit) {
