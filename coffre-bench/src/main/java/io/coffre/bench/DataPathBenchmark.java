@@ -71,8 +71,8 @@ public final class DataPathBenchmark {
     static final int PAGE_BYTES = 4 << 20;
     private static final int REQUESTS_PER_CONNECTION = 100;
     /**
-     * Requests in flight by default: what {@code coffre disk upload / download} keep, and the Azure Storage SDKs'
-     * default upload concurrency on 2 cores (twice the cores, at least 8).
+     * Requests in flight by default: what {@code coffre disk upload / download} keep, and the Azure Storage .NET
+     * SDK's default upload concurrency on 2 cores (twice the cores, kept within 8-32).
      */
     private static final int DEFAULT_IN_FLIGHT = 8;
     private static final String API = "?api-version=2026-03-02";
