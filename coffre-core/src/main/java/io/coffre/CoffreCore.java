@@ -93,7 +93,7 @@ public final class CoffreCore implements AutoCloseable {
                                   BlobStores.S3Location blobs) {
         MasterKey masterKey = MasterKey.resolve(masterKeyFile, dataDir);
         MetadataStore metadata = database == null ? MetadataStores.h2(dataDir.resolve("db"))
-                : MetadataStores.jdbc(database.url(), database.user(), database.password());
+                : MetadataStores.server(database);
         BlobStore blobStore = blobs == null ? BlobStores.fileSystem(dataDir.resolve("blobs")) : BlobStores.s3(blobs);
         CoffreCore core;
         try {

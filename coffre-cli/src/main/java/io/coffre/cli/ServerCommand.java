@@ -58,6 +58,10 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
     @Option(names = "--database-user", paramLabel = "USER", description = "User for --database-url.")
     String databaseUser;
 
+    @Option(names = "--standby", description = "With --database-url: when another node is active on the database, "
+            + "wait for it to stop and take over (resuming what it left in progress) instead of failing.")
+    boolean standby;
+
     @Option(names = "--s3-endpoint", paramLabel = "URL",
             description = "Keep the blobs in an S3-compatible object store at URL (path-style) instead of the data "
                     + "directory; keys from $COFFRE_S3_ACCESS_KEY and $COFFRE_S3_SECRET_KEY.")
@@ -113,15 +117,15 @@ final class ServerCommand extends CliCommand implements Callable<Integer> {
         if (!SupportMatrix.NAMES.contains(matrix)) {
             throw new UsageError("--matrix is 'default' or 'extended', got '" + matrix + "'.");
         }
-        if (databaseUrl == null && databaseUser != null) {
-            throw new UsageError("--database-user goes with --database-url.");
+        if (databaseUrl == null && (databaseUser != null || standby)) {
+            throw new UsageError((standby ? "--standby" : "--database-user") + " goes with --database-url.");
         }
         if (databaseUrl != null && !databaseUrl.startsWith("jdbc:postgresql:")) {
             throw new UsageError("--database-url takes a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB), got '"
                     + databaseUrl + "'.");
         }
         MetadataStores.Database database = databaseUrl == null ? null : new MetadataStores.Database(databaseUrl,
-                databaseUser, System.getenv("COFFRE_DATABASE_PASSWORD"));
+                databaseUser, System.getenv("COFFRE_DATABASE_PASSWORD"), standby);
         return new ServerConfig(root().dataDir(), bind, port, dnsSuffix, masterKeyFile, manualClock, tlsCert, tlsKey,
                 matrix, nbdPort, database, s3());
     }

@@ -51,6 +51,7 @@ class ArgumentValidationTest {
             "server --tls-cert c.pem | --tls-cert and --tls-key go together",
             "server --matrix wide | --matrix is 'default' or 'extended'",
             "server --database-user coffre | --database-user goes with --database-url",
+            "server --standby | --standby goes with --database-url",
             "server --database-url jdbc:mysql://db/coffre | --database-url takes a PostgreSQL JDBC URL",
             "server --s3-bucket b | --s3-bucket and --s3-prefix go with --s3-endpoint",
             "server --s3-endpoint http://127.0.0.1:9000 | --s3-endpoint needs --s3-bucket",

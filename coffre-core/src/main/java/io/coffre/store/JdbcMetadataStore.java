@@ -30,7 +30,7 @@ final class JdbcMetadataStore implements MetadataStore {
     /**
      * @param closeStatement run once before the pool closes, or null (H2 in-memory: drop the database)
      * @param maintenance    started on the migrated database and stopped before it closes, or null (H2 file:
-     *                       {@link H2Housekeeper})
+     *                       {@link H2Housekeeper}; PostgreSQL: releasing the {@link NodeLock} taken before)
      * @param durability     made on the migrated database; run after every unit of work, it returns once what was
      *                       committed is on the disk; or null when a commit is durable already (PostgreSQL) or
      *                       need not be (in memory). H2 file: {@link H2Sync}

@@ -1,6 +1,7 @@
 package io.coffre.store;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** Opens the metadata store named by the configuration; the only place that knows the implementations. */
 public final class MetadataStores {
@@ -45,11 +46,44 @@ public final class MetadataStores {
         return new JdbcMetadataStore(url, "sa", "", 8, "SHUTDOWN", null, null);
     }
 
-    /** A database server to keep the metadata in instead of the embedded H2 (PostgreSQL for scale-out). */
-    public record Database(String url, String user, String password) {
+    /**
+     * A database server to keep the metadata in instead of the embedded H2 (PostgreSQL for scale-out).
+     *
+     * @param standby when another node is active on the database, wait for it to stop instead of failing
+     */
+    public record Database(String url, String user, String password, boolean standby) {
+        public Database(String url, String user, String password) {
+            this(url, user, password, false);
+        }
+
         @Override
         public String toString() {
-            return "Database[" + url + " as " + user + "]"; // never the password
+            return "Database[" + url + " as " + user + (standby ? ", standby" : "") + "]"; // never the password
+        }
+    }
+
+    /** How often an active node checks that it still holds its database's node lock. */
+    private static final Duration NODE_LOCK_CHECK = Duration.ofSeconds(5);
+
+    /**
+     * The metadata of a node in PostgreSQL: one active node per database ({@link NodeLock}, taken before the schema
+     * is migrated, so a newer node cannot change it under an active older one; released when the store closes).
+     * Losing the lock stops the process.
+     *
+     * @throws IllegalStateException when another node is active and {@link Database#standby} is false
+     */
+    public static MetadataStore server(Database database) {
+        return server(database, NODE_LOCK_CHECK, NodeLock::halt);
+    }
+
+    static MetadataStore server(Database database, Duration checkEvery, Runnable onLockLost) {
+        NodeLock lock = NodeLock.acquire(database, database.standby(), checkEvery, onLockLost);
+        try {
+            return new JdbcMetadataStore(database.url(), database.user(), database.password(), 16, null,
+                    dataSource -> lock, null);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
         }
     }
 

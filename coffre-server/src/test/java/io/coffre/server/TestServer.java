@@ -45,9 +45,15 @@ public final class TestServer implements AutoCloseable {
 
     /** A server keeping its metadata in {@code database} and its blobs in {@code blobs} (scale-out storage). */
     public static TestServer startOn(MetadataStores.Database database, BlobStores.S3Location blobs) {
+        return startOn(database, blobs, null);
+    }
+
+    /** As {@link #startOn(MetadataStores.Database, BlobStores.S3Location)}, another node's master key if not null. */
+    public static TestServer startOn(MetadataStores.Database database, BlobStores.S3Location blobs, Path masterKey) {
         Path dir = tempDir();
-        return new TestServer(dir, CoffreServer.start(ServerConfig.defaults(dir).withPort(0)
-                .withStorage(database, blobs)));
+        ServerConfig defaults = ServerConfig.defaults(dir);
+        return new TestServer(dir, CoffreServer.start(new ServerConfig(dir, defaults.bindHost(), 0,
+                defaults.dnsSuffix(), masterKey, false, null, null, defaults.matrix(), 0, database, blobs)));
     }
 
     /** A server started with the named support matrix ({@code coffre server --matrix}). */
