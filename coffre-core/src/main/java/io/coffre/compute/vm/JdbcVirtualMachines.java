@@ -129,6 +129,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
         access.require(caller, id.toString(), RESOURCE_TYPE + "/write", false);
         Optional<VmRow> existing = findRow(id.toString());
         if (existing.isPresent()) {
+            // an update must not report success on a VM whose create is running or failed
+            requireSettled(existing.get(), "update");
             ObjectNode updated = update(existing.get(), body);
             AsyncOperations.Operation op = operations.start(id.toString(), RESOURCE_TYPE + "/write");
             operations.succeed(op.id(), null);

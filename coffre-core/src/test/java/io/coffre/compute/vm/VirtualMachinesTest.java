@@ -248,6 +248,19 @@ class VirtualMachinesTest {
     }
 
     @Test
+    void anUpdateOfAVmWhoseCreateWasInterruptedIsRefused() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
+        f.create("vm1", body);
+        // what a restart makes of a VM whose create a crash interrupted
+        f.core.metadata().inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state ="
+                + " 'Failed'").execute());
+        body.putObject("tags").put("team", "a");
+        var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), 409,
+                "OperationNotAllowed");
+        assertThat(e.getMessage()).contains("Failed", "delete it and create it again");
+    }
+
+    @Test
     void createFailsCleanlyWithoutTheOrchestratorsReleasePermission() {
         f.grant(f.orchestrator.objectId(), "get");
         Map<String, List<String>> before = f.storage();
