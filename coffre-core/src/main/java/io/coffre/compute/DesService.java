@@ -428,14 +428,21 @@ final class DesService implements DiskEncryptionSets, EncryptionKeys {
         }
         DesRecord des = find(domainId).orElseThrow(() -> ArmException.notFound("ResourceNotFound",
                 "The disk encryption set of this key was deleted."));
-        return new KeyHierarchy.Domain(des.desKey(), principalOf(des), des.keyUrl());
+        return domain(des, principalOf(des));
     }
 
     private SecretKey desKey(DesRecord des) {
         Principal principal = principalOf(des);
-        return desAccess.asDes(() -> hierarchy.desKey(new KeyHierarchy.Domain(des.desKey(), principal,
-                des.keyUrl())), principal, hierarchy.ownCopy(des.desKey()).map(KeyHierarchy.Wrapped::kekKeyId)
-                .orElse(des.keyUrl()));
+        return desAccess.asDes(() -> hierarchy.desKey(domain(des, principal)), principal,
+                hierarchy.ownCopy(des.desKey()).map(KeyHierarchy.Wrapped::kekKeyId).orElse(des.keyUrl()));
+    }
+
+    /** A DES's key domain; its current key is read under the DES row's lock when a first DES key is stored. */
+    private static KeyHierarchy.Domain domain(DesRecord des, Principal principal) {
+        return new KeyHierarchy.Domain(des.desKey(), principal, des.keyUrl(), h -> h.createQuery("SELECT key_url"
+                        + " FROM compute_disk_encryption_sets WHERE des_key = :des FOR UPDATE").bind("des", des.desKey())
+                .mapTo(String.class).findOne().orElseThrow(() -> ArmException.notFound("ResourceNotFound",
+                        "The disk encryption set " + des.armId() + " was deleted while its key was first used.")));
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
@@ -37,9 +38,20 @@ final class KeyHierarchy {
     /**
      * A key domain: the DES (lower-case id) or {@code platform/{region}}, the principal that uses its KEK, and the
      * KEK version a first DES key is wrapped with.
+     *
+     * @param currentKek the domain's KEK version as stored now, read under a lock on the domain's row within the
+     *                   transaction that stores a first DES key: a DES's key may change while its first use wraps
+     *                   one, and the rotation that change starts finds no DES key to rewrap yet
      */
-    record Domain(String id, Principal principal, String kekUrl) {
+    record Domain(String id, Principal principal, String kekUrl, Function<Handle, String> currentKek) {
+        /** A domain whose KEK version does not change under a first use (a region's platform key). */
+        Domain(String id, Principal principal, String kekUrl) {
+            this(id, principal, kekUrl, h -> kekUrl);
+        }
     }
+
+    /** Test seam: runs after a first DES key is wrapped and before it is stored. */
+    static volatile Runnable beforeFirstDesKeyStored = () -> { };
 
     /** A stored wrapped DES key: which KEK version wraps it. */
     record Wrapped(String kekKeyId, byte[] wrapped) {
@@ -95,15 +107,39 @@ final class KeyHierarchy {
             } else {
                 byte[] raw = new byte[32];
                 random.nextBytes(raw);
-                byte[] wrapped = wrapWithKek(domain.principal(), domain.kekUrl(), raw);
-                metadata.inTransaction(h -> h.createUpdate("INSERT INTO compute_wrapped_des_keys"
-                                + " (owner_id, des_id, kek_key_id, wrapped) VALUES (:id, :id, :kek, :wrapped)")
-                        .bind("id", domain.id()).bind("kek", domain.kekUrl()).bind("wrapped", wrapped).execute());
+                storeFirstDesKey(domain, raw);
                 key = aes(raw);
                 Arrays.fill(raw, (byte) 0);
             }
             desKeys.put(domain.id(), new CachedDesKey(key, clock.now()));
             return key;
+        }
+    }
+
+    /**
+     * Wraps a domain's first DES key under its KEK version and stores it, unless that version changed meanwhile:
+     * then again under the new one. The check and the insert share a transaction holding the domain's row, so a key
+     * change either comes first (and is seen here) or after (and its rotation finds the stored key to rewrap).
+     */
+    private void storeFirstDesKey(Domain domain, byte[] raw) {
+        String kek = domain.kekUrl();
+        while (true) {
+            byte[] wrapped = wrapWithKek(domain.principal(), kek, raw);
+            beforeFirstDesKeyStored.run();
+            String wrappedWith = kek;
+            String current = metadata.inTransaction(h -> {
+                String now = domain.currentKek().apply(h);
+                if (now.equalsIgnoreCase(wrappedWith)) {
+                    h.createUpdate("INSERT INTO compute_wrapped_des_keys (owner_id, des_id, kek_key_id, wrapped)"
+                                    + " VALUES (:id, :id, :kek, :wrapped)")
+                            .bind("id", domain.id()).bind("kek", wrappedWith).bind("wrapped", wrapped).execute();
+                }
+                return now;
+            });
+            if (current.equalsIgnoreCase(wrappedWith)) {
+                return;
+            }
+            kek = current;
         }
     }
 

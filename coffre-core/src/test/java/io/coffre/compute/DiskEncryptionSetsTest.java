@@ -165,6 +165,37 @@ class DiskEncryptionSetsTest {
     }
 
     @Test
+    void aKeyChangeWhileTheFirstDesKeyIsWrappedIsNotMissed() {
+        Store kv = f.vault("kv1", "premium", true, "uaenorth");
+        String first = f.key(kv, "cmk", "RSA", false);
+        String principalId = f.putDes("des1", CMK, first, false).resource().path("identity").path("principalId")
+                .asText();
+        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
+        String second = f.key(kv, "cmk", "RSA", false);
+        // the DES moves to the new version after its first DES key was wrapped under the old one, before it is stored
+        KeyHierarchy.beforeFirstDesKeyStored = () -> {
+            KeyHierarchy.beforeFirstDesKeyStored = () -> { };
+            assertThat(f.putDes("des1", CMK, second, false).rotationOperationId()).as("nothing to rewrap yet").isNull();
+        };
+        try {
+            DataKeyRing ring = f.core.encryptionKeys().ring(new EncryptionKeys.Setting(CMK, f.desId("des1"),
+                    "uaenorth"));
+            UUID id = ring.newKey("disk1");
+            byte[] key = ring.key(id).orElseThrow().getEncoded();
+            String wrappedBy = f.core.metadata().withHandle(h -> h.createQuery("SELECT kek_key_id FROM"
+                    + " compute_wrapped_des_keys").mapTo(String.class).one());
+            assertThat(wrappedBy).isEqualToIgnoringCase(second);
+            f.keys.updateKey(f.admin, kv, "cmk", first.substring(first.lastIndexOf('/') + 1),
+                    io.coffre.json.Json.parse("{\"attributes\":{\"enabled\":false}}"));
+            f.clock.advance(KeyHierarchy.REVALIDATE_AFTER.plusSeconds(1));
+            assertThat(ring.key(id).orElseThrow().getEncoded()).as("readable with the old version disabled")
+                    .isEqualTo(key);
+        } finally {
+            KeyHierarchy.beforeFirstDesKeyStored = () -> { };
+        }
+    }
+
+    @Test
     void platformKeyRing() {
         EncryptionKeys.Setting pmk = new EncryptionKeys.Setting("EncryptionAtRestWithPlatformKey", null, "uaenorth");
         f.core.encryptionKeys().check(f.admin, pmk);
