@@ -35,6 +35,8 @@ final class NodeLock implements AutoCloseable {
 
     private final Connection session;
     private final ScheduledExecutorService watchdog;
+    /** Set once the node lets go on purpose: a check failing after that is no loss. */
+    private volatile boolean closing;
 
     private NodeLock(Connection session, Duration checkEvery, Runnable onLost) {
         this.session = session;
@@ -45,7 +47,7 @@ final class NodeLock implements AutoCloseable {
         });
         long millis = checkEvery.toMillis();
         watchdog.scheduleWithFixedDelay(() -> {
-            if (!alive()) {
+            if (!alive() && !closing) {
                 watchdog.shutdown();
                 onLost.run();
             }
@@ -103,6 +105,7 @@ final class NodeLock implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         watchdog.shutdownNow();
         try {
             watchdog.awaitTermination(5, TimeUnit.SECONDS);
