@@ -87,8 +87,8 @@ public final class MetadataStores {
         }
     }
 
-    /** Any JDBC URL the driver set understands (PostgreSQL for scale-out). */
-    public static MetadataStore jdbc(String url, String user, String password) {
+    /** Any JDBC URL the driver set understands, without the node lock: several stores on one database (tests). */
+    static MetadataStore jdbc(String url, String user, String password) {
         return new JdbcMetadataStore(url, user, password, 16);
     }
 }

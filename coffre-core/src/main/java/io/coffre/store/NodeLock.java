@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 final class NodeLock implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLock.class);
     /** "Coff"; one bigint advisory lock key, so classid 0 and objid this in pg_locks. */
-    static final long KEY = 0x436f6666L;
+    private static final long KEY = 0x436f6666L;
     private static final Duration STANDBY_RETRY = Duration.ofSeconds(1);
 
     private final Connection session;
