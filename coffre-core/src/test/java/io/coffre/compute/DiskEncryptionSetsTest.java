@@ -122,9 +122,7 @@ class DiskEncryptionSetsTest {
     void ringRoundTripsDataKeysStoredOnlyWrapped() {
         Store kv = f.vault("kv1", "premium", true, "uaenorth");
         String kid = f.key(kv, "cmk", "RSA", false);
-        String principalId = f.putDes("des1", CMK, kid, false).resource().path("identity").path("principalId")
-                .asText();
-        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
+        cmkDesWithItsIdentityGranted(kv, kid);
         DataKeyRing ring = f.core.encryptionKeys().ring(new EncryptionKeys.Setting(CMK, f.desId("des1"), "uaenorth"));
         UUID id = ring.newKey("disk1");
         SecretKey key = ring.key(id).orElseThrow();
@@ -146,9 +144,7 @@ class DiskEncryptionSetsTest {
     void aDisabledKeyStopsReadsOnceTheCachedDesKeyIsRevalidated() {
         Store kv = f.vault("kv1", "premium", true, "uaenorth");
         String kid = f.key(kv, "cmk", "RSA", false);
-        String principalId = f.putDes("des1", CMK, kid, false).resource().path("identity").path("principalId")
-                .asText();
-        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
+        cmkDesWithItsIdentityGranted(kv, kid);
         DataKeyRing ring = f.core.encryptionKeys().ring(new EncryptionKeys.Setting(CMK, f.desId("des1"), "uaenorth"));
         UUID id = ring.newKey("disk1");
         byte[] key = ring.key(id).orElseThrow().getEncoded();
@@ -168,9 +164,7 @@ class DiskEncryptionSetsTest {
     void aKeyChangeWhileTheFirstDesKeyIsWrappedIsNotMissed() {
         Store kv = f.vault("kv1", "premium", true, "uaenorth");
         String first = f.key(kv, "cmk", "RSA", false);
-        String principalId = f.putDes("des1", CMK, first, false).resource().path("identity").path("principalId")
-                .asText();
-        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
+        cmkDesWithItsIdentityGranted(kv, first);
         String second = f.key(kv, "cmk", "RSA", false);
         // the DES moves to the new version after its first DES key was wrapped under the old one, before it is stored
         KeyHierarchy.beforeFirstDesKeyStored = () -> {
@@ -193,6 +187,13 @@ class DiskEncryptionSetsTest {
         } finally {
             KeyHierarchy.beforeFirstDesKeyStored = () -> { };
         }
+    }
+
+    /** CMK DES {@code des1} on {@code keyUrl}, its identity granted get, wrapKey and unwrapKey on the vault. */
+    private void cmkDesWithItsIdentityGranted(Store kv, String keyUrl) {
+        String principalId = f.putDes("des1", CMK, keyUrl, false).resource().path("identity").path("principalId")
+                .asText();
+        f.grant(kv, principalId, "get", "wrapKey", "unwrapKey");
     }
 
     @Test
