@@ -60,7 +60,7 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>The server is real (HTTPS, H2, encrypted block objects in files) on a fresh temporary data directory; the disk
  * is platform-key encrypted. The image is incompressible pseudo-random data, generated once before any timing.
  *
- * <p>One run on this 2-core machine is noisy (the baseline alone swung between 300 and 1,100 MB/s, and a path run
+ * <p>One run on this 2-core machine is noisy (the baseline alone swung between 300 and 1,400 MB/s, and a path run
  * right after another path pays the JIT's recompilation), so every path runs {@code --rounds} times, interleaved
  * with the baseline, and the table shows each path's median round with the range of its per-round ratios.
  *

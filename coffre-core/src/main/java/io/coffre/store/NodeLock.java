@@ -32,6 +32,7 @@ final class NodeLock implements AutoCloseable {
     /** "Coff"; one bigint advisory lock key, so classid 0 and objid this in pg_locks. */
     private static final long KEY = 0x436f6666L;
     private static final Duration STANDBY_RETRY = Duration.ofSeconds(1);
+    private static final Duration FREED_RETRY = Duration.ofMillis(50);
 
     private final Connection session;
     private final ScheduledExecutorService watchdog;
@@ -68,7 +69,8 @@ final class NodeLock implements AutoCloseable {
             while (!tryLock(session)) {
                 Optional<String> held = holder(session);
                 if (held.isEmpty()) {
-                    continue; // freed between the two queries
+                    Thread.sleep(FREED_RETRY.toMillis()); // freed between the two queries: try again, not in a spin
+                    continue;
                 }
                 String holder = held.get();
                 if (!standby) {
