@@ -7,7 +7,10 @@ import java.util.TreeMap;
 /**
  * One block's buffered writes: the bytes written so far and the ranges they cover. Bytes outside the covered
  * ranges are zero. The buffer is allocated on the first non-zero write, so trims and zero writes cost nothing.
- * Not thread-safe: {@link WriteBackDevice} guards every instance.
+ *
+ * <p>A complete block may be <em>sealed</em> ahead of the flush: its content encrypted into an object that the
+ * flush then only has to map. Every change counts as a modification, so a seal made from an earlier state can be
+ * told apart and dropped. Not thread-safe: {@link WriteBackDevice} guards every instance.
  */
 final class DirtyBlock {
     private static final byte[] ZEROS = new byte[BlockFormat.BLOCK_BYTES];
@@ -16,6 +19,11 @@ final class DirtyBlock {
     private byte[] data;
     /** start → end (exclusive); disjoint and never adjacent. */
     private final TreeMap<Integer, Integer> covered = new TreeMap<>();
+    private int modifications;
+    private boolean sealing;
+    /** The object holding this block's current content, written ahead of the flush; {@code null}: none. */
+    private BlockRef seal;
+    private long sealRegisteredAt;
 
     DirtyBlock(int length) {
         this.length = length;
@@ -26,6 +34,7 @@ final class DirtyBlock {
     }
 
     void write(int offset, byte[] source, int sourceOffset, int n) {
+        modifications++;
         if (data == null) {
             if (isZero(source, sourceOffset, n)) {
                 cover(offset, offset + n);
@@ -38,6 +47,7 @@ final class DirtyBlock {
     }
 
     void zero(int offset, int n) {
+        modifications++;
         if (data != null) {
             Arrays.fill(data, offset, offset + n, (byte) 0);
         }
@@ -71,6 +81,7 @@ final class DirtyBlock {
 
     /** Makes the block complete by filling what was not written from its stored content ({@code null}: zeros). */
     void completeFrom(byte[] stored) {
+        modifications++;
         if (stored != null && !isZero(stored, 0, stored.length)) {
             if (data == null) {
                 data = new byte[length];
@@ -87,6 +98,7 @@ final class DirtyBlock {
 
     /** Fills what this block has not written from an older buffered version of it: the newer writes win. */
     void underlay(DirtyBlock older) {
+        modifications++;
         for (Map.Entry<Integer, Integer> range : older.covered.entrySet()) {
             forEachGap(range.getKey(), range.getValue(), (from, to) -> {
                 if (older.data != null) {
@@ -110,6 +122,45 @@ final class DirtyBlock {
 
     int length() {
         return length;
+    }
+
+    int modifications() {
+        return modifications;
+    }
+
+    /** The buffer a seal encrypts: written only under the device's lock, whose modification count tells. */
+    byte[] buffer() {
+        return data;
+    }
+
+    boolean isSealing() {
+        return sealing;
+    }
+
+    void startSealing() {
+        sealing = true;
+    }
+
+    /** Ends a seal; {@code ref} is the object it wrote if it still holds this block's content, else {@code null}. */
+    void endSealing(BlockRef ref, long registeredAt) {
+        sealing = false;
+        seal = ref;
+        sealRegisteredAt = registeredAt;
+    }
+
+    BlockRef seal() {
+        return seal;
+    }
+
+    long sealRegisteredAt() {
+        return sealRegisteredAt;
+    }
+
+    /** Forgets the seal (the caller discards its object) and returns it, or {@code null} if there was none. */
+    BlockRef unseal() {
+        BlockRef dropped = seal;
+        seal = null;
+        return dropped;
     }
 
     private void copyOut(int from, byte[] target, int targetOffset, int n) {

@@ -41,6 +41,14 @@ final class Reclaimer {
         quietly(keys, Long.MAX_VALUE);
     }
 
+    /**
+     * Uncommitted objects registered before this instant are halfway to being swept as abandoned: a writer maps
+     * only newer ones, so that its commit never races the sweep.
+     */
+    long trustedSince() {
+        return wallClock.getAsLong() - graceMillis / 2;
+    }
+
     /** Every garbage object, then every blob left without a registry row by an interrupted reclaim. */
     int sweep() {
         long abandonedBefore = wallClock.getAsLong() - graceMillis;

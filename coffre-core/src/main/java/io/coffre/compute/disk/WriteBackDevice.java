@@ -13,30 +13,39 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The write-back layer of one open disk. Writes land in per-block buffers ({@link DirtyBlock}), so the many small
- * writes an NBD client keeps in flight become one new object per block. A flush, requested or forced by a full
- * buffer, turns the buffered blocks into objects and commits them:
+ * writes an NBD client keeps in flight become one new object per block. A block that a write completes is sealed
+ * at once on the workers (registered, encrypted and put, as below), so the encryption and the object's fsync of
+ * many blocks overlap each other and the writes still arriving, instead of queueing behind one flush at a time.
+ * A flush, requested or forced by a full buffer, turns the buffered blocks into objects and commits them:
  * <ol>
+ *   <li>it waits for the seals under way; a block sealed and not changed since needs nothing more;</li>
  *   <li>blocks written only in part are completed from their stored content (read-modify-write, once per flush);</li>
- *   <li>the new objects are registered, encrypted and put, in parallel; each put is durable when it returns;</li>
+ *   <li>the other new objects are registered, encrypted and put, in parallel; each put is durable when it returns;</li>
  *   <li>one metadata transaction points the block map at all of them (all-zero blocks lose their entry);</li>
  *   <li>objects the map no longer refers to are reclaimed, if no snapshot or copy holds them.</li>
  * </ol>
- * A crash before step 3 commits leaves the previous map, whose objects are untouched: every block is old or new
+ * A crash before step 4 commits leaves the previous map, whose objects are untouched: every block is old or new
  * as a whole, and every earlier flush is intact. One write is always buffered in one step, so a flush takes all of
- * it or none of it.
+ * it or none of it. A sealed object is only a candidate until a flush maps it: a later write to its block makes
+ * it stale and it is discarded, as are the objects of a crash, which stay uncommitted.
  *
  * <p>Layers, newest first: the blocks being written ({@code dirty}), those being flushed ({@code flushing}), the
  * stored map. Reads merge them; a read that needs a stored block decrypts it outside the lock and retries if a
  * flush committed meanwhile.
  */
 final class WriteBackDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(WriteBackDevice.class);
+
     private final String diskId;
     private final long size;
     private final UUID writeKeyId;
@@ -93,14 +102,18 @@ final class WriteBackDevice {
     void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
         Objects.checkFromIndexSize(sourceOffset, length, source.length);
         checkRange(offset, length);
+        List<Sealing> completed = new ArrayList<>();
+        List<String> stale = new ArrayList<>();
         writeGate.readLock().lock();
         try {
-            while (!tryBuffer(offset, source, sourceOffset, length)) {
+            while (!tryBuffer(offset, source, sourceOffset, length, completed, stale)) {
                 flush();
             }
         } finally {
             writeGate.readLock().unlock();
         }
+        completed.forEach(this::sealAhead);
+        discard(stale);
         if (fua) {
             flush();
         }
@@ -108,18 +121,22 @@ final class WriteBackDevice {
 
     void trim(long offset, long length) {
         checkRange(offset, length);
+        List<String> stale = new ArrayList<>();
         writeGate.readLock().lock();
         try {
             synchronized (lock) {
                 forEachPiece(offset, length, (index, blockOffset, position, n) -> {
                     int blockLength = blockLength(index);
                     if (n < blockLength) {
-                        dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength)).zero(blockOffset, n);
+                        DirtyBlock block = dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength));
+                        dropSeal(block, stale);
+                        block.zero(blockOffset, n);
                     } else if (stored.containsKey(index) || flushing.containsKey(index) || dirty.containsKey(index)) {
                         DirtyBlock zeroed = new DirtyBlock(blockLength);
                         zeroed.zero(0, blockLength);
                         DirtyBlock replaced = dirty.put(index, zeroed);
                         if (replaced != null) {
+                            dropSeal(replaced, stale);
                             bufferedBytes -= replaced.allocatedBytes();
                         }
                     } // else: a whole block that is zero already (a full-disk discard must not fill the buffer)
@@ -128,6 +145,7 @@ final class WriteBackDevice {
         } finally {
             writeGate.readLock().unlock();
         }
+        discard(stale);
     }
 
     /** Makes every write acknowledged so far durable. */
@@ -164,8 +182,12 @@ final class WriteBackDevice {
         writeGate.writeLock().unlock();
     }
 
-    /** Buffers the whole write in one step, or returns false if the buffer must be flushed to make room. */
-    private boolean tryBuffer(long offset, byte[] source, int sourceOffset, int length) {
+    /**
+     * Buffers the whole write in one step, or returns false if the buffer must be flushed to make room. Blocks it
+     * completes go to {@code completed} (to be sealed), objects it makes stale to {@code stale}.
+     */
+    private boolean tryBuffer(long offset, byte[] source, int sourceOffset, int length, List<Sealing> completed,
+                              List<String> stale) {
         synchronized (lock) {
             long[] needed = {0};
             forEachPiece(offset, length, (index, blockOffset, position, n) -> {
@@ -181,8 +203,15 @@ final class WriteBackDevice {
             forEachPiece(offset, length, (index, blockOffset, position, n) -> {
                 DirtyBlock block = dirty.computeIfAbsent(index, i -> new DirtyBlock(blockLength(i)));
                 int before = block.allocatedBytes();
+                boolean wasComplete = block.isComplete();
+                dropSeal(block, stale);
                 block.write(blockOffset, source, sourceOffset + (int) position, n);
                 bufferedBytes += block.allocatedBytes() - before;
+                // sealed once, when it completes: a block rewritten in place is left to the flush
+                if (!wasComplete && block.isComplete() && block.buffer() != null) {
+                    block.startSealing();
+                    completed.add(new Sealing(index, block, block.modifications()));
+                }
             });
             return true;
         }
@@ -234,15 +263,18 @@ final class WriteBackDevice {
         List<String> written = new ArrayList<>();
         Map<Long, BlockRef> changes = new HashMap<>();
         try {
+            Map<Long, BlockRef> sealed = awaitSeals(batch);
+            List<Long> unsealed = new ArrayList<>(batch.keySet());
+            unsealed.removeAll(sealed.keySet());
             Map<Long, byte[]> contents = new ConcurrentHashMap<>();
-            inParallel(batch.keySet(), index -> {
+            inParallel(unsealed, index -> {
                 byte[] content = complete(index, batch.get(index));
                 if (content != null) {
                     contents.put(index, content);
                 }
             });
             Map<Long, UUID> writeIds = new HashMap<>();
-            for (long index : batch.keySet()) {
+            for (long index : unsealed) {
                 if (contents.containsKey(index)) {
                     writeIds.put(index, objects.newWriteId());
                 } else if (stored.containsKey(index)) {
@@ -255,6 +287,7 @@ final class WriteBackDevice {
             inParallel(writeIds.keySet(), index -> refs.put(index, objects.put(writeKeyId, writeIds.get(index), index,
                     contents.get(index), batch.get(index).length())));
             changes.putAll(refs);
+            changes.putAll(sealed);
             if (!changes.isEmpty()) {
                 metadata.inTransaction(h -> {
                     if (metadata.lockMap(h, diskId).isEmpty()) {
@@ -268,8 +301,11 @@ final class WriteBackDevice {
         } catch (RuntimeException | Error e) {
             synchronized (lock) {
                 for (Map.Entry<Long, DirtyBlock> block : batch.entrySet()) {
+                    // the commit may have raced a sweep: the seals go too, and the next flush writes afresh
+                    dropSeal(block.getValue(), written);
                     DirtyBlock newer = dirty.putIfAbsent(block.getKey(), block.getValue());
                     if (newer != null) {
+                        dropSeal(newer, written);
                         newer.underlay(block.getValue());
                     }
                 }
@@ -293,6 +329,102 @@ final class WriteBackDevice {
             recountBuffered();
         }
         reclaimer.reclaimQuietly(replaced);
+    }
+
+    /** A block that a write completed, and its modification count then: a seal of any other state is stale. */
+    private record Sealing(long index, DirtyBlock block, int modifications) {
+    }
+
+    /** Seals a completed block on the workers, or leaves it to the flush if they take no more work. */
+    private void sealAhead(Sealing sealing) {
+        try {
+            workers.execute(() -> seal(sealing));
+        } catch (RejectedExecutionException e) {
+            endSealing(sealing, null, 0);
+        }
+    }
+
+    /**
+     * Registers, encrypts and puts a block's content as a write completed it. The buffer is read outside the lock:
+     * a write racing with this one changes the modification count, and then the object is discarded.
+     */
+    private void seal(Sealing sealing) {
+        DirtyBlock block = sealing.block();
+        long registeredAt = wallClock.getAsLong();
+        BlockRef ref = null;
+        String key = null;
+        try {
+            byte[] content = block.buffer();
+            if (!DirtyBlock.isZero(content, 0, block.length())) {
+                UUID writeId = objects.newWriteId();
+                key = BlockRef.blobKey(writeId);
+                metadata.registerObjects(List.of(key), registeredAt);
+                ref = objects.put(writeKeyId, writeId, sealing.index(), content, block.length());
+            }
+        } catch (RuntimeException e) {
+            // nothing is lost: the flush writes the block itself and reports what fails then
+            LOG.debug("sealing block {} of {} ahead of the flush failed: {}", sealing.index(), diskId, e.toString());
+        } finally {
+            if (!endSealing(sealing, ref, registeredAt) && key != null) {
+                discard(List.of(key));
+            }
+        }
+    }
+
+    /** @return whether {@code ref} was kept as the block's seal */
+    private boolean endSealing(Sealing sealing, BlockRef ref, long registeredAt) {
+        synchronized (lock) {
+            DirtyBlock block = sealing.block();
+            boolean current = ref != null && block.modifications() == sealing.modifications()
+                    && (dirty.get(sealing.index()) == block || flushing.get(sealing.index()) == block);
+            block.endSealing(current ? ref : null, registeredAt);
+            lock.notifyAll();
+            return current;
+        }
+    }
+
+    /**
+     * Waits until no block of the batch is being sealed; returns the seals the flush can map as they are. A seal
+     * registered long ago is dropped, so that a commit never races the sweep of abandoned objects.
+     */
+    private Map<Long, BlockRef> awaitSeals(Map<Long, DirtyBlock> batch) {
+        Map<Long, BlockRef> sealed = new HashMap<>();
+        List<String> old = new ArrayList<>();
+        long trustedSince = reclaimer.trustedSince();
+        synchronized (lock) {
+            for (Map.Entry<Long, DirtyBlock> entry : batch.entrySet()) {
+                DirtyBlock block = entry.getValue();
+                while (block.isSealing()) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("flush of disk " + diskId + " interrupted", e);
+                    }
+                }
+                if (block.seal() != null && block.sealRegisteredAt() < trustedSince) {
+                    dropSeal(block, old);
+                } else if (block.seal() != null) {
+                    sealed.put(entry.getKey(), block.seal());
+                }
+            }
+        }
+        discard(old);
+        return sealed;
+    }
+
+    /** Before a block changes: the object sealed from its old content is stale. */
+    private static void dropSeal(DirtyBlock block, List<String> stale) {
+        BlockRef dropped = block.unseal();
+        if (dropped != null) {
+            stale.add(dropped.blobKey());
+        }
+    }
+
+    private void discard(List<String> keys) {
+        if (!keys.isEmpty()) {
+            reclaimer.discardQuietly(keys);
+        }
     }
 
     /**

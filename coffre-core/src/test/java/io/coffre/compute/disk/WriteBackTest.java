@@ -35,8 +35,7 @@ class WriteBackTest {
 
     @Test
     void manySmallWritesInFlightBecomeOneObjectPerBlock() throws Exception {
-        fixture = new DiskFixture(dir);
-        String disk = fixture.store.create(8L * BLOCK_BYTES, DiskSource.empty());
+        String disk = diskOfBlocks(8);
         byte[] image = pattern(30, 8 * BLOCK_BYTES);
         List<Integer> offsets = new ArrayList<>();
         for (int offset = 0; offset < image.length; offset += NBD_WRITE) {
@@ -52,7 +51,6 @@ class WriteBackTest {
             for (Future<?> write : inFlight) {
                 write.get();
             }
-            assertThat(fixture.blobs.puts).hasValue(0);
             device.flush();
             assertThat(fixture.blobs.puts).as("one object per block, not per write").hasValue(8);
         } finally {
@@ -62,9 +60,157 @@ class WriteBackTest {
     }
 
     @Test
-    void aBlockWrittenInPartIsReadOnceAndRewrittenOnce() {
+    void aCompletedBlockIsSealedBeforeTheFlushWhichOnlyMapsIt() throws Exception {
+        String disk = diskOfBlocks(3);
+        byte[] image = pattern(35, 3 * BLOCK_BYTES);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, image, 0, 2 * BLOCK_BYTES, false);
+            device.write(2L * BLOCK_BYTES, image, 2 * BLOCK_BYTES, BLOCK_BYTES / 2, false);
+            awaitPuts(2);
+            assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).as("sealed is not committed").containsOnly(0);
+            device.write(2L * BLOCK_BYTES + BLOCK_BYTES / 2, image, 2 * BLOCK_BYTES + BLOCK_BYTES / 2,
+                    BLOCK_BYTES / 2, false);
+            device.flush();
+            assertThat(fixture.blobs.puts).as("each block encrypted once, before or by the flush").hasValue(3);
+        }
+        assertThat(readThroughAnotherStore(disk, 0, image.length)).isEqualTo(image);
+    }
+
+    @Test
+    void aBlockChangedAfterItWasSealedLeavesNoStaleObject() throws Exception {
+        String disk = diskOfBlocks(2);
+        byte[] expected = pattern(36, 2 * BLOCK_BYTES);
+        byte[] patch = pattern(37, 4096);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, expected, 0, expected.length, false);
+            awaitPuts(2);
+            device.write(8192, patch, 0, patch.length, false);
+            System.arraycopy(patch, 0, expected, 8192, patch.length);
+            device.trim(BLOCK_BYTES, BLOCK_BYTES);
+            Arrays.fill(expected, BLOCK_BYTES, 2 * BLOCK_BYTES, (byte) 0);
+            device.flush();
+        }
+        assertThat(readThroughAnotherStore(disk, 0, expected.length)).isEqualTo(expected);
+        assertThat(fixture.blockFiles()).as("only the rewritten first block is stored").hasSize(1);
+    }
+
+    @Test
+    void aSealTooCloseToTheAbandonedObjectSweepIsWrittenAfresh() throws Exception {
+        String disk = diskOfBlocks(1);
+        byte[] block = pattern(38, BLOCK_BYTES);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, block, 0, BLOCK_BYTES, false);
+            awaitPuts(1);
+            fixture.wallClock.addAndGet(DefaultDiskStore.DEFAULTS.uncommittedGraceMillis() / 2 + 1);
+            device.flush();
+            assertThat(fixture.blobs.puts).as("the old seal is not mapped").hasValue(2);
+        }
+        assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).isEqualTo(block);
+        assertThat(fixture.blockFiles()).hasSize(1);
+    }
+
+    /**
+     * Each thread owns its blocks and writes them whole and in part while their seals run and a flusher commits;
+     * the end state must be every thread's model, with exactly one object per non-zero block.
+     */
+    @Test
+    @Timeout(120)
+    void sealsRacingWritesAndFlushesLoseNothingAndLeaveNothingBehind() throws Exception {
+        fixture = new DiskFixture(dir, new TestKeyRing(), 6L * BLOCK_BYTES);
+        int threads = 4;
+        int blocksEach = 3;
+        long size = (long) threads * blocksEach * BLOCK_BYTES;
+        String disk = fixture.store.create(size, DiskSource.empty());
+        byte[] model = new byte[(int) size];
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            List<Future<?>> running = startOwners(pool, threads, owner -> {
+                Random random = new Random(40 + owner);
+                for (int op = 0; op < 30; op++) {
+                    long block = owner + (long) threads * random.nextInt(blocksEach);
+                    int from = random.nextInt(3) == 0 ? 0 : random.nextInt(BLOCK_BYTES);
+                    int n = from == 0 && random.nextBoolean() ? BLOCK_BYTES : 1 + random.nextInt(BLOCK_BYTES - from);
+                    int at = (int) (block * BLOCK_BYTES) + from;
+                    if (random.nextInt(8) == 0) {
+                        device.trim(at, n);
+                        Arrays.fill(model, at, at + n, (byte) 0);
+                    } else {
+                        byte[] data = pattern(random.nextLong(), n);
+                        device.write(at, data, 0, n, false);
+                        System.arraycopy(data, 0, model, at, n);
+                    }
+                }
+            });
+            awaitWithFlusher(pool, device, running, 20);
+            device.flush();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(readThroughAnotherStore(disk, 0, (int) size)).isEqualTo(model);
+        int nonZeroBlocks = 0;
+        for (int b = 0; b < size / BLOCK_BYTES; b++) {
+            if (!DirtyBlock.isZero(model, b * BLOCK_BYTES, BLOCK_BYTES)) {
+                nonZeroBlocks++;
+            }
+        }
+        assertThat(fixture.blockFiles()).as("one object per non-zero block, no stale seal left").hasSize(nonZeroBlocks);
+    }
+
+    private interface OwnerWork {
+        void run(int owner) throws Exception;
+    }
+
+    /** Runs {@code work} for owners 0 to {@code threads - 1}, each on its own thread of the pool. */
+    private static List<Future<?>> startOwners(ExecutorService pool, int threads, OwnerWork work) {
+        List<Future<?>> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int owner = t;
+            running.add(pool.submit(() -> {
+                work.run(owner);
+                return null;
+            }));
+        }
+        return running;
+    }
+
+    /** A new empty disk of that many blocks, on a fixture with the production buffer size. */
+    private String diskOfBlocks(int blocks) {
         fixture = new DiskFixture(dir);
-        String disk = fixture.store.create(2L * BLOCK_BYTES, DiskSource.empty());
+        return fixture.store.create((long) blocks * BLOCK_BYTES, DiskSource.empty());
+    }
+
+    /** Flushes every {@code pauseMillis} on the pool while the writers run, until they are all done. */
+    private static void awaitWithFlusher(ExecutorService pool, BlockDevice device, List<Future<?>> writers,
+                                         long pauseMillis) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        Future<?> flusher = pool.submit(() -> {
+            while (!stop.get()) {
+                device.flush();
+                Thread.sleep(pauseMillis);
+            }
+            return null;
+        });
+        try {
+            for (Future<?> writer : writers) {
+                writer.get(100, TimeUnit.SECONDS);
+            }
+        } finally {
+            stop.set(true);
+        }
+        flusher.get();
+    }
+
+    /** Seals run on the workers, after the write returns. */
+    private void awaitPuts(int expected) throws InterruptedException {
+        for (int waited = 0; fixture.blobs.puts.get() < expected && waited < 10_000; waited += 10) {
+            Thread.sleep(10);
+        }
+        assertThat(fixture.blobs.puts).hasValue(expected);
+    }
+
+    @Test
+    void aBlockWrittenInPartIsReadOnceAndRewrittenOnce() {
+        String disk = diskOfBlocks(2);
         byte[] expected = pattern(31, BLOCK_BYTES);
         try (BlockDevice device = fixture.store.open(disk)) {
             device.write(0, expected, 0, BLOCK_BYTES, true);
@@ -103,8 +249,7 @@ class WriteBackTest {
 
     @Test
     void onlyFlushAndFuaMakeWritesVisibleToAnotherProcess() {
-        fixture = new DiskFixture(dir);
-        String disk = fixture.store.create(4L * BLOCK_BYTES, DiskSource.empty());
+        String disk = diskOfBlocks(4);
         byte[] first = pattern(33, 10_000);
         byte[] second = pattern(34, 10_000);
         try (BlockDevice device = fixture.store.open(disk)) {
@@ -135,47 +280,30 @@ class WriteBackTest {
         int stripes = (int) (size / stripe);
         String disk = fixture.store.create(size, DiskSource.empty());
         byte[][] models = new byte[stripes][stripe];
-        AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
         try (BlockDevice device = fixture.store.open(disk)) {
-            List<Future<?>> running = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int owner = t;
-                running.add(pool.submit(() -> {
-                    Random random = new Random(owner);
-                    for (int op = 0; op < 40; op++) {
-                        int s = owner + threads * random.nextInt((stripes - owner + threads - 1) / threads);
-                        long base = (long) s * stripe;
-                        int from = random.nextInt(stripe);
-                        int n = 1 + random.nextInt(stripe - from);
-                        int kind = random.nextInt(10);
-                        if (kind < 6) {
-                            byte[] data = pattern(random.nextLong(), n);
-                            device.write(base + from, data, 0, n, random.nextInt(50) == 0);
-                            System.arraycopy(data, 0, models[s], from, n);
-                        } else if (kind < 7) {
-                            device.trim(base + from, n);
-                            Arrays.fill(models[s], from, from + n, (byte) 0);
-                        } else {
-                            assertThat(read(device, base + from, n)).as("thread %d stripe %d", owner, s)
-                                    .isEqualTo(Arrays.copyOfRange(models[s], from, from + n));
-                        }
+            List<Future<?>> running = startOwners(pool, threads, owner -> {
+                Random random = new Random(owner);
+                for (int op = 0; op < 40; op++) {
+                    int s = owner + threads * random.nextInt((stripes - owner + threads - 1) / threads);
+                    long base = (long) s * stripe;
+                    int from = random.nextInt(stripe);
+                    int n = 1 + random.nextInt(stripe - from);
+                    int kind = random.nextInt(10);
+                    if (kind < 6) {
+                        byte[] data = pattern(random.nextLong(), n);
+                        device.write(base + from, data, 0, n, random.nextInt(50) == 0);
+                        System.arraycopy(data, 0, models[s], from, n);
+                    } else if (kind < 7) {
+                        device.trim(base + from, n);
+                        Arrays.fill(models[s], from, from + n, (byte) 0);
+                    } else {
+                        assertThat(read(device, base + from, n)).as("thread %d stripe %d", owner, s)
+                                .isEqualTo(Arrays.copyOfRange(models[s], from, from + n));
                     }
-                    return null;
-                }));
-            }
-            Future<?> flusher = pool.submit(() -> {
-                while (!stop.get()) {
-                    device.flush();
-                    Thread.sleep(100);
                 }
-                return null;
             });
-            for (Future<?> thread : running) {
-                thread.get(100, TimeUnit.SECONDS);
-            }
-            stop.set(true);
-            flusher.get();
+            awaitWithFlusher(pool, device, running, 100);
         } finally {
             pool.shutdownNow();
         }
