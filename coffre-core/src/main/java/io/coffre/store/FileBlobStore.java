@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -88,7 +89,8 @@ final class FileBlobStore implements BlobStore {
                 Files.createDirectories(dir);
                 files.create(tmp, data);
                 return created;
-            } catch (NoSuchFileException e) {
+            } catch (NoSuchFileException | FileAlreadyExistsException e) {
+                // a delete pruned the directory after we made it, or between another put making it and our check
                 if (attempt == CREATE_ATTEMPTS) {
                     throw e;
                 }

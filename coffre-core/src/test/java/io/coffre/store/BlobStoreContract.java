@@ -208,6 +208,37 @@ public abstract class BlobStoreContract {
         assertThat(keys("")).containsExactly("d/y");
     }
 
+    /**
+     * Puts and deletes of keys that share a prefix, at once: in a file store each put creates the directory that
+     * a delete of its last blob removes, and the two must not trip over each other.
+     */
+    @Test
+    @Timeout(60)
+    void putsAndDeletesSharingAPrefixRaceWithoutFailing() throws Exception {
+        int threads = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int owner = t;
+                running.add(pool.submit(() -> {
+                    for (int i = 0; i < 1000; i++) {
+                        String key = "race/shared/" + owner + "-" + i;
+                        store.put(key, new byte[] {(byte) i});
+                        store.delete(key);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> thread : running) {
+                thread.get(50, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(keys("race/")).isEmpty();
+    }
+
     @Test
     void aKeyCanBeStoredAgainAfterItsDirectoryEmptied() {
         store.put("p/q/r", new byte[] {1});
