@@ -11,8 +11,11 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import io.coffre.compute.nbd.NbdServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -68,12 +71,20 @@ public final class CoffreServer implements AutoCloseable {
     static CoffreServer start(ServerConfig config, Function<CoffreCore, List<RouteModule>> routeModules) {
         TlsMaterial tls = TlsMaterial.loadOrGenerate(config);
         CoffreClock clock = config.manualClock() ? new ManualClock() : CoffreClock.system();
-        // The port is part of every key id and issuer, so it must be known before the core is built.
-        int port = config.port() == 0 ? FreePort.find(config.bindHost()) : config.port();
+        // The port is part of every key id and issuer, so it must be known before the core is built. A port the
+        // system picks is bound here and handed to Jetty, so that no other socket can take it in between.
+        ServerSocketChannel listening = config.port() == 0 ? bindAnyPort(config.bindHost()) : null;
+        int port = listening == null ? config.port() : listening.socket().getLocalPort();
         ServerConfig effective = config.withPort(port);
         Endpoints endpoints = new Endpoints(config.dnsSuffix(), port);
-        CoffreCore core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock,
-                SupportMatrix.load(config.matrix()), config.database(), config.blobs());
+        CoffreCore core;
+        try {
+            core = CoffreCore.open(config.dataDir(), config.masterKeyFile(), endpoints, clock,
+                    SupportMatrix.load(config.matrix()), config.database(), config.blobs());
+        } catch (RuntimeException e) {
+            closeQuietly(listening);
+            throw e;
+        }
         try {
             List<RouteModule> modules = routeModules.apply(core);
             Javalin app = Javalin.create(cfg -> {
@@ -82,7 +93,7 @@ public final class CoffreServer implements AutoCloseable {
                 cfg.router.ignoreTrailingSlashes = true;
                 cfg.router.treatMultipleSlashesAsSingleSlash = true;
                 cfg.router.caseInsensitiveRoutes = true;
-                cfg.jetty.addConnector((server, http) -> httpsConnector(server, http, tls, effective));
+                cfg.jetty.addConnector((server, http) -> httpsConnector(server, http, tls, effective, listening));
                 Authn authn = new Authn(core.identity(), endpoints);
                 cfg.routes.before(ctx -> {
                     ctx.attribute(HOST_ATTRIBUTE, RequestHost.classify(ctx.header("Host"), config.dnsSuffix()));
@@ -118,8 +129,34 @@ public final class CoffreServer implements AutoCloseable {
             LOG.info("Coffre listening on https://{}:{} (data {})", config.bindHost(), port, config.dataDir());
             return server;
         } catch (RuntimeException e) {
+            closeQuietly(listening);
             core.close();
             throw e;
+        }
+    }
+
+    private static ServerSocketChannel bindAnyPort(String host) {
+        try {
+            ServerSocketChannel channel = ServerSocketChannel.open();
+            try {
+                channel.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+                return channel;
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + host + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(ServerSocketChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the start failure is the one to report
+            }
         }
     }
 
@@ -139,8 +176,10 @@ public final class CoffreServer implements AutoCloseable {
                 .result(Json.write(Map.of("error", error)));
     }
 
+    /** {@code listening}: a channel already bound to the port, or {@code null} to bind the configured one. */
     private static ServerConnector httpsConnector(org.eclipse.jetty.server.Server server, HttpConfiguration http,
-                                                  TlsMaterial tls, ServerConfig config) {
+                                                  TlsMaterial tls, ServerConfig config,
+                                                  ServerSocketChannel listening) {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         char[] password = "coffre".toCharArray();
         ssl.setKeyStore(tls.keyStore(password));
@@ -155,6 +194,13 @@ public final class CoffreServer implements AutoCloseable {
                 new HttpConnectionFactory(https));
         connector.setHost(config.bindHost());
         connector.setPort(config.port());
+        if (listening != null) {
+            try {
+                connector.open(listening);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         return connector;
     }
 
