@@ -12,6 +12,7 @@ import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import io.coffre.compute.nbd.NbdServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
 /** The HTTPS server: TLS, host classification, error rendering, and the capabilities' route modules. */
 public final class CoffreServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CoffreServer.class);
+    /** The most of an unread request body read and dropped to keep its connection open. */
+    private static final int DRAINED_BODY_MAX_BYTES = 64 << 10;
     static final String HOST_ATTRIBUTE = "coffre.host";
     /** Set once a route has rendered its own ARM error, so the 404 fallback does not replace it. */
     private static final String ERROR_RENDERED = "coffre.error-rendered";
@@ -99,6 +102,7 @@ public final class CoffreServer implements AutoCloseable {
                     ctx.attribute(HOST_ATTRIBUTE, RequestHost.classify(ctx.header("Host"), config.dnsSuffix()));
                     ctx.attribute(Authn.AUTHN_ATTRIBUTE, authn);
                 });
+                cfg.routes.after(CoffreServer::drainUnreadBody);
                 cfg.routes.exception(ArmException.class, (e, ctx) -> renderError(ctx, e));
                 cfg.routes.exception(Exception.class, (e, ctx) -> {
                     LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
@@ -132,6 +136,33 @@ public final class CoffreServer implements AutoCloseable {
             closeQuietly(listening);
             core.close();
             throw e;
+        }
+    }
+
+    /**
+     * Reads what is left of a small request body the handler did not need (a request refused before its body was
+     * read, an operation that takes none) before the response goes out. Otherwise the server closes the connection
+     * at once, and a client still sending the body gets a broken pipe, or a reset that can discard the answer it
+     * has not read yet. A large remainder, or one the client waits on {@code 100-continue} to send, is left: then
+     * the connection closes, and the response says so.
+     */
+    private static void drainUnreadBody(Context ctx) {
+        long length = ctx.req().getContentLengthLong();
+        if (length == 0 || length > DRAINED_BODY_MAX_BYTES || "100-continue".equalsIgnoreCase(ctx.header("Expect"))) {
+            return;
+        }
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] sink = new byte[8192];
+            for (long read = 0; read <= DRAINED_BODY_MAX_BYTES; ) {
+                int n = in.read(sink);
+                if (n < 0) {
+                    return;
+                }
+                read += n;
+            }
+        } catch (IOException | IllegalStateException e) {
+            // the client went away, or the handler read the body as text: nothing is left to keep the connection for
         }
     }
 
