@@ -111,8 +111,9 @@ final class WriteBackDevice {
             }
         } finally {
             writeGate.readLock().unlock();
+            // even after a failure part-way, a block marked for sealing must be sealed or released, or flushes wait
+            completed.forEach(this::sealAhead);
         }
-        completed.forEach(this::sealAhead);
         discard(stale);
         if (fua) {
             flush();
