@@ -73,9 +73,8 @@ class WholeFilesTest {
     @Test
     void anExistingFileIsNeverOverwritten() throws Exception {
         WholeFiles files = WholeFiles.in(dir);
-        Path file = dir.resolve("taken");
         byte[] original = random(WholeFiles.DIRECT_MIN_BYTES * 2, 1);
-        files.create(file, original);
+        Path file = created(files, "taken", original);
         assertThatThrownBy(() -> files.create(file, random(WholeFiles.DIRECT_MIN_BYTES * 2, 2)))
                 .isInstanceOf(FileAlreadyExistsException.class);
         assertThat(Arrays.equals(files.read(file), original)).as("the first file's bytes").isTrue();
@@ -84,13 +83,18 @@ class WholeFilesTest {
     @Test
     void aFileCutShortReadsAsItsNewLength() throws Exception {
         WholeFiles files = WholeFiles.in(dir);
-        Path file = dir.resolve("cut");
         byte[] data = random(WholeFiles.DIRECT_MIN_BYTES * 3, 3);
-        files.create(file, data);
+        Path file = created(files, "cut", data);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.truncate(WholeFiles.DIRECT_MIN_BYTES + 7);
         }
         assertThat(Arrays.equals(files.read(file), Arrays.copyOf(data, WholeFiles.DIRECT_MIN_BYTES + 7))).isTrue();
+    }
+
+    private Path created(WholeFiles files, String name, byte[] data) throws IOException {
+        Path file = dir.resolve(name);
+        files.create(file, data);
+        return file;
     }
 
     /** Written and read back by the class under test, and read back by the JDK alone, so one bug cannot hide another. */
