@@ -69,4 +69,15 @@ class FileBlobStoreTest extends BlobStoreContract {
                 .hasStackTraceContaining("cannot hold both");
         assertThat(keys("")).isEqualTo(List.of("both/child"));
     }
+
+    @Test
+    void aKeyUnderAnotherBlobIsRefusedWithoutDamage() {
+        store.put("file", new byte[] {1});
+        // the directory it needs is a blob's file: retrying the directory (a pruning race) cannot help, and stops
+        assertThatThrownBy(() -> store.put("file/child", new byte[] {2}))
+                .isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining("file/child");
+        assertThat(store.get("file")).hasValueSatisfying(b -> assertThat(b).containsExactly(1));
+        assertThat(keys("")).isEqualTo(List.of("file"));
+    }
 }
