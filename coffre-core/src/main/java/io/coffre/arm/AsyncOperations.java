@@ -3,6 +3,7 @@ package io.coffre.arm;
 import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -57,6 +58,12 @@ public interface AsyncOperations extends AutoCloseable {
     void fail(String id, String code, String message);
 
     Optional<Operation> get(String id);
+
+    /**
+     * The operations on a resource that are still in progress; at startup, before {@link #resumeInterrupted}, the
+     * ones a crash interrupted.
+     */
+    List<Operation> inProgress(String resourceId);
 
     /**
      * Starts an operation and runs {@code work} on the pool at once. Its return value (JSON or null) becomes the

@@ -4,6 +4,7 @@ import io.coffre.store.MetadataStore;
 import io.coffre.time.CoffreClock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -87,6 +88,15 @@ final class JdbcAsyncOperations implements AsyncOperations {
     public Optional<Operation> get(String id) {
         return metadata.withHandle(h -> h.createQuery("SELECT * FROM async_operations WHERE operation_id = :id")
                 .bind("id", id).map((rs, ctx) -> toOperation(rs)).findOne());
+    }
+
+    @Override
+    public List<Operation> inProgress(String resourceId) {
+        // ARM ids are case-insensitive
+        return metadata.withHandle(h -> h.createQuery("SELECT * FROM async_operations WHERE lower(resource_id) = :rid"
+                        + " AND status = :s ORDER BY started_at")
+                .bind("rid", ResourceId.parse(resourceId).toString().toLowerCase(Locale.ROOT))
+                .bind("s", Status.InProgress.name()).map((rs, ctx) -> toOperation(rs)).list());
     }
 
     @Override

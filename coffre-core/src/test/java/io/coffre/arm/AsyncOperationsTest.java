@@ -47,6 +47,20 @@ class AsyncOperationsTest {
     }
 
     @Test
+    void inProgressListsTheResourcesUnfinishedOperationsOnly() {
+        try (CoffreCore core = TestCores.open(dir)) {
+            AsyncOperations ops = core.asyncOperations();
+            AsyncOperations.Operation open = ops.start(VAULT, "test/backup");
+            ops.succeed(ops.start(VAULT, "test/backup").id(), null);
+            ops.start(VAULT.replace("rsv1", "rsv2"), "test/backup");
+            assertThat(ops.inProgress(VAULT.toUpperCase(java.util.Locale.ROOT).replace("/SUBSCRIPTIONS/",
+                    "/subscriptions/"))).extracting(AsyncOperations.Operation::id).containsExactly(open.id());
+            ops.fail(open.id(), "Gone", "gone");
+            assertThat(ops.inProgress(VAULT)).isEmpty();
+        }
+    }
+
+    @Test
     void failuresKeepTheirArmErrorAndInternalFaultsBecomeInternalError() {
         try (CoffreCore core = TestCores.open(dir)) {
             AsyncOperations ops = core.asyncOperations();

@@ -10,13 +10,18 @@ public final class RotationSeams {
      * then wait until the process is killed: the test kills it there, mid-rotation, as a crash would.
      */
     public static void holdAfterWrap(Runnable reached) {
-        DesRotations.afterWrap = () -> {
+        DesRotations.afterWrap = untilKilled(reached);
+    }
+
+    /** A seam that calls {@code reached} and then waits for the kill. */
+    public static Runnable untilKilled(Runnable reached) {
+        return () -> {
             reached.run();
             try {
                 Thread.sleep(Long.MAX_VALUE);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while held after the wrap", e);
+                throw new IllegalStateException("interrupted while held at a crash seam", e);
             }
         };
     }

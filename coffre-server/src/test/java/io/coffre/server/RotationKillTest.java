@@ -88,7 +88,7 @@ class RotationKillTest {
             ObjectNode body = desBody(v2);
             HttpResponse<String> put = held.arm("PUT", desId + DiskRoutesTest.V, body.toString(), 200);
             statusUrl = put.headers().firstValue("Azure-AsyncOperation").orElseThrow();
-            held.awaitLine("rotation-wrapped", Duration.ofMinutes(2));
+            held.awaitLine(ServerChild.HELD, Duration.ofMinutes(2));
             Thread.sleep(random.nextInt(100));
             held.kill();
         }

@@ -56,6 +56,12 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private static final String SUCCEEDED = "Succeeded";
     private static final String DELETING = "Deleting";
     private static final String FAILED = "Failed";
+    private static final String WRITE_KIND = RESOURCE_TYPE + "/write";
+    private static final String DELETE_KIND = RESOURCE_TYPE + "/delete";
+    /** Crash seams for the kill tests: after a create made a disk (not attached yet) ... */
+    static volatile Runnable afterDiskCreated = () -> { };
+    /** ... and after a delete detached a disk it is to delete (not deleted yet). */
+    static volatile Runnable afterDiskDetached = () -> { };
 
     private record VmRow(String resourceId, String vmId, String location, String vmSize, String securityType,
                          String securityEncryptionType, String desId, String provisioningState, PowerState powerState,
@@ -105,17 +111,28 @@ final class JdbcVirtualMachines implements VirtualMachines {
         this.exports = new VmExports(store);
         // a guest state belongs to its OS disk: it goes when the disk goes, whoever deletes it
         disks.onDiskDeleted(this::dropGuestState);
+        operations.registerResumer(WRITE_KIND, this::resumeCreate);
+        operations.registerResumer(DELETE_KIND, this::resumeDelete);
         recoverAfterRestart();
     }
 
     /**
-     * Running VMs keep running across a restart (their exports come back); a create or delete a crash interrupted
-     * leaves the VM Failed (its operation fails with OperationInterrupted), to be deleted.
+     * Running VMs keep running across a restart (their exports come back). A create or delete a crash interrupted is
+     * resumed with its operation ({@link #resumeCreate}, {@link #resumeDelete}); one whose operation was never
+     * recorded (a crash between the VM's commit and the operation's) leaves the VM Failed, to be deleted.
      */
     private void recoverAfterRestart() {
-        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :f "
-                + "WHERE provisioning_state IN (:c, :d)").bind("f", FAILED).bind("c", CREATING).bind("d", DELETING)
-                .execute());
+        List<VmRow> unsettled = metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines "
+                        + "WHERE provisioning_state IN (:c, :d)").bind("c", CREATING).bind("d", DELETING)
+                .map((rs, ctx) -> row(rs)).list());
+        for (VmRow vm : unsettled) {
+            String kind = vm.provisioningState().equals(CREATING) ? WRITE_KIND : DELETE_KIND;
+            if (operations.inProgress(vm.resourceId()).stream().noneMatch(op -> op.kind().equals(kind))) {
+                LOG.warn("the {} of {} was interrupted before its operation was recorded; the VM is Failed",
+                        kind, vm.resourceId());
+                markFailed(vm);
+            }
+        }
         metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines WHERE power_state = :p")
                 .bind("p", PowerState.RUNNING.name()).map((rs, ctx) -> row(rs)).list())
                 .forEach(vm -> exports.add(exportsOf(vm)));
@@ -132,18 +149,20 @@ final class JdbcVirtualMachines implements VirtualMachines {
             // an update must not report success on a VM whose create is running or failed
             requireSettled(existing.get(), "update");
             ObjectNode updated = update(existing.get(), body);
-            AsyncOperations.Operation op = operations.start(id.toString(), RESOURCE_TYPE + "/write");
+            AsyncOperations.Operation op = operations.start(id.toString(), WRITE_KIND);
             operations.succeed(op.id(), null);
             return new Accepted(updated, false, op.id());
         }
         VmSpec spec = VmSpec.parse(body, name);
-        List<PlannedDisk> planned = plan(caller, id, spec);
+        List<PlannedDisk> planned = plan(caller, id, spec, false);
+        JsonNode stored = withoutSecrets(body);
         VmRow row = new VmRow(id.toString(), UUID.randomUUID().toString(), spec.location(), spec.size().name(),
                 spec.securityType(), spec.securityEncryptionType(), spec.diskEncryptionSetId(), CREATING,
-                PowerState.STOPPED, model(body, spec, planned), clock.now().getEpochSecond());
+                PowerState.STOPPED, model(stored, spec, planned), clock.now().getEpochSecond());
         try {
+            ObjectNode pending = Json.object().<ObjectNode>set("caller", callerJson(caller)).set("body", stored);
             metadata.inTransaction(h -> {
-                insert(h, row, subscriptionId, resourceGroup);
+                insert(h, row, subscriptionId, resourceGroup, pending);
                 for (PlannedDisk d : planned) {
                     h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, "
                                     + "delete_option) VALUES (:vm, :dl, :d, :r, :lun, :del)")
@@ -160,9 +179,9 @@ final class JdbcVirtualMachines implements VirtualMachines {
         }
         AsyncOperations.Operation op;
         try {
-            op = operations.runAsync(row.resourceId(), RESOURCE_TYPE + "/write", () -> {
+            op = operations.runAsync(row.resourceId(), WRITE_KIND, () -> {
                 synchronized (lock(row.resourceId())) {
-                    provision(caller, row, spec, planned);
+                    provision(caller, row, spec, planned, false);
                 }
                 return null;
             });
@@ -173,16 +192,20 @@ final class JdbcVirtualMachines implements VirtualMachines {
         return new Accepted(render(row, false), true, op.id());
     }
 
-    /** Checks everything that needs stored state before anything is written: DES, disks to attach, disk names. */
-    private List<PlannedDisk> plan(Principal caller, ResourceId vm, VmSpec spec) {
+    /**
+     * Checks everything that needs stored state before anything is written: DES, disks to attach, disk names. A
+     * resumed create plans again without the checks its first run passed and may have made untrue itself (the disks
+     * it created exist, the ones it attached are attached).
+     */
+    private List<PlannedDisk> plan(Principal caller, ResourceId vm, VmSpec spec, boolean resuming) {
         if (spec.diskEncryptionSetId() != null) {
             encryption.check(caller, new EncryptionKeys.Setting(CONFIDENTIAL_DES_TYPE, spec.diskEncryptionSetId(),
                     spec.location()));
         }
         List<PlannedDisk> planned = new ArrayList<>();
-        planned.add(planDisk(caller, vm, spec, spec.osDisk(), DiskRole.OS));
+        planned.add(planDisk(caller, vm, spec, spec.osDisk(), DiskRole.OS, resuming));
         for (VmSpec.DiskSpec d : spec.dataDisks()) {
-            planned.add(planDisk(caller, vm, spec, d, DiskRole.DATA));
+            planned.add(planDisk(caller, vm, spec, d, DiskRole.DATA, resuming));
         }
         if (planned.stream().map(p -> key(p.diskId())).distinct().count() != planned.size()) {
             throw VmSpec.invalid("storageProfile", "two of its disks name the same disk resource; give each disk "
@@ -191,10 +214,12 @@ final class JdbcVirtualMachines implements VirtualMachines {
         return planned;
     }
 
-    private PlannedDisk planDisk(Principal caller, ResourceId vm, VmSpec spec, VmSpec.DiskSpec d, DiskRole role) {
+    private PlannedDisk planDisk(Principal caller, ResourceId vm, VmSpec spec, VmSpec.DiskSpec d, DiskRole role,
+                                 boolean resuming) {
         String where = role == DiskRole.OS ? "storageProfile.osDisk" : "storageProfile.dataDisks (lun " + d.lun() + ")";
         if (!d.creates()) {
-            return new PlannedDisk(d, role, checkAttachable(caller, spec, d, role, where), null);
+            return new PlannedDisk(d, role, resuming ? d.attachId() : checkAttachable(caller, spec, d, role, where),
+                    null);
         }
         ResourceId diskId;
         try {
@@ -204,7 +229,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             throw VmSpec.invalid(where + ".name", "'" + d.name() + "' is not a valid disk name");
         }
         access.require(caller, diskId.toString(), "Microsoft.Compute/disks/write", false);
-        if (disks.facts(diskId.toString()).isPresent()) {
+        if (!resuming && disks.facts(diskId.toString()).isPresent()) {
             throw ArmException.conflict("Conflict", "A disk named " + d.name() + " exists already in resource group "
                     + vm.resourceGroup() + " (" + where + "); give the new disk another name or attach the existing "
                     + "one with createOption Attach.");
@@ -267,8 +292,11 @@ final class JdbcVirtualMachines implements VirtualMachines {
         return disk.resourceId();
     }
 
-    /** Runs a create: release the key (CMK), create and attach the disks, the guest state; all or nothing. */
-    private void provision(Principal caller, VmRow vm, VmSpec spec, List<PlannedDisk> planned) {
+    /**
+     * Runs a create: release the key (CMK), create and attach the disks, the guest state; all or nothing. Resuming,
+     * it takes over what the interrupted run did: disks it created, attachments, the guest state.
+     */
+    private void provision(Principal caller, VmRow vm, VmSpec spec, List<PlannedDisk> planned, boolean resuming) {
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
             if (vm.desId() != null) {
@@ -277,8 +305,11 @@ final class JdbcVirtualMachines implements VirtualMachines {
             ResourceId id = vm.id();
             for (PlannedDisk d : planned) {
                 if (d.createBody() != null) {
-                    disks.put(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
-                            ResourceId.parse(d.diskId()).name(), d.createBody());
+                    if (!madeBy(vm, d.diskId(), resuming)) {
+                        disks.put(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
+                                ResourceId.parse(d.diskId()).name(), d.createBody());
+                        afterDiskCreated.run();
+                    }
                     undo.push(() -> disks.delete(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
                             ResourceId.parse(d.diskId()).name()));
                 }
@@ -293,7 +324,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
                 }
             }
             metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, "
-                            + "power_state = :p WHERE id_lower = :id").bind("s", SUCCEEDED)
+                            + "power_state = :p, pending_request = NULL WHERE id_lower = :id").bind("s", SUCCEEDED)
                     .bind("p", PowerState.RUNNING.name()).bind("id", key(vm.resourceId())).execute());
             exports.add(exportsOf(findRow(vm.resourceId()).orElseThrow()));
         } catch (RuntimeException e) {
@@ -307,6 +338,25 @@ final class JdbcVirtualMachines implements VirtualMachines {
             forget(vm.resourceId());
             throw e;
         }
+    }
+
+    /**
+     * Whether the disk a create is to make exists already as its own: attached to the VM, or (resuming) not attached
+     * to anything, made by the interrupted run just before the crash. Any other disk of that name was made by someone
+     * else meanwhile, and the create fails rather than take it.
+     */
+    private boolean madeBy(VmRow vm, String diskId, boolean resuming) {
+        Optional<Disks.DiskFacts> disk = disks.facts(diskId);
+        if (disk.isEmpty()) {
+            return false;
+        }
+        String managedBy = disk.get().managedBy();
+        if (vm.resourceId().equalsIgnoreCase(managedBy) || (resuming && managedBy == null)) {
+            return true;
+        }
+        throw ArmException.conflict("Conflict", "The disk " + diskId + " that the virtual machine " + vm.id().name()
+                + " was to create was created by another request meanwhile; delete or rename it and create the VM "
+                + "again.");
     }
 
     /** A fresh guest state: encrypted like its OS disk, with a header and a random vTPM seed really stored. */
@@ -338,6 +388,15 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     + " :d").bind("d", key(osDiskId)).execute());
             store.delete(storeId);
         });
+    }
+
+    /** The body less what ARM never returns and Coffre, running no guest, has no use for: the OS profile's secrets. */
+    private static JsonNode withoutSecrets(JsonNode body) {
+        JsonNode copy = body.deepCopy();
+        if (copy.path("properties").path("osProfile") instanceof ObjectNode osProfile) {
+            osProfile.remove(List.of("adminPassword", "customData"));
+        }
+        return copy;
     }
 
     /** The stored model: the body's location, tags, identity and properties with the disks resolved. */
@@ -517,26 +576,109 @@ final class JdbcVirtualMachines implements VirtualMachines {
         }
         VmRow vm = found.get();
         requireSettled(vm, "delete");
-        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s "
-                + "WHERE id_lower = :id").bind("s", DELETING).bind("id", key(vm.resourceId())).execute());
-        return Optional.of(operations.runAsync(vm.resourceId(), RESOURCE_TYPE + "/delete", () -> {
-            synchronized (lock(vm.resourceId())) {
-                stopExports(vm);
-                for (DiskRow d : diskRows(vm.resourceId())) {
-                    if (disks.facts(d.diskId()).isEmpty()) {
-                        continue; // never created: the create of this (Failed) VM was interrupted
-                    }
-                    disks.setManagedBy(d.diskId(), null);
-                    if (d.deleteOption().equals("Delete")) {
-                        ResourceId disk = ResourceId.parse(d.diskId());
-                        disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
-                                disk.name());
-                    }
-                }
-                forget(vm.resourceId());
-            }
+        ObjectNode pending = Json.object().<ObjectNode>set("caller", callerJson(caller))
+                .put("after", vm.provisioningState());
+        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, "
+                        + "pending_request = :p WHERE id_lower = :id").bind("s", DELETING)
+                .bind("p", Json.write(pending)).bind("id", key(vm.resourceId())).execute());
+        return Optional.of(operations.runAsync(vm.resourceId(), DELETE_KIND, () -> {
+            deleteNow(caller, vm, vm.provisioningState().equals(SUCCEEDED));
             return null;
         }).id());
+    }
+
+    /**
+     * Detaches the VM's disks, deletes those with deleteOption Delete, then the VM. Only disks attached to this VM
+     * are touched: one a Failed create never attached may belong to someone else by now. Disks already detached are
+     * taken too when the VM was provisioned, as only this delete can have detached them ({@code provisioned}).
+     */
+    private void deleteNow(Principal caller, VmRow vm, boolean provisioned) {
+        synchronized (lock(vm.resourceId())) {
+            stopExports(vm);
+            for (DiskRow d : diskRows(vm.resourceId())) {
+                Optional<Disks.DiskFacts> disk = disks.facts(d.diskId());
+                String managedBy = disk.map(Disks.DiskFacts::managedBy).orElse(null);
+                if (disk.isEmpty() || !(vm.resourceId().equalsIgnoreCase(managedBy)
+                        || (provisioned && managedBy == null))) {
+                    continue;
+                }
+                disks.setManagedBy(d.diskId(), null);
+                if (d.deleteOption().equals("Delete")) {
+                    afterDiskDetached.run();
+                    ResourceId id = ResourceId.parse(d.diskId());
+                    disks.delete(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(), id.name());
+                }
+            }
+            forget(vm.resourceId());
+        }
+    }
+
+    // ---- resuming after a crash ----
+
+    /**
+     * A create a crash interrupted runs again from the request it recorded, taking over what it had done; a write
+     * operation on a VM that is not Creating (an update, or a create that committed just before the crash) is done.
+     */
+    private void resumeCreate(AsyncOperations.Operation op) {
+        VmRow vm = findRow(op.resourceId()).orElseThrow(() -> new ArmException(500, "OperationInterrupted",
+                "The create of the virtual machine " + op.resourceId() + " was interrupted by a restart of Coffre "
+                        + "and undone; create it again."));
+        if (vm.provisioningState().equals(CREATING)) {
+            Principal caller;
+            VmSpec spec;
+            List<PlannedDisk> planned;
+            try {
+                JsonNode pending = pendingRequest(vm);
+                caller = caller(pending.path("caller"));
+                spec = VmSpec.parse(pending.path("body"), vm.id().name());
+                planned = plan(caller, vm.id(), spec, true);
+            } catch (RuntimeException e) {
+                // what the interrupted run attached stays attached to the Failed VM until it is deleted
+                markFailed(vm);
+                throw e;
+            }
+            synchronized (lock(vm.resourceId())) {
+                provision(caller, vm, spec, planned, true);
+            }
+        }
+        operations.succeed(op.id(), null);
+    }
+
+    private void resumeDelete(AsyncOperations.Operation op) {
+        Optional<VmRow> found = findRow(op.resourceId());
+        if (found.isPresent()) {
+            JsonNode pending = pendingRequest(found.get());
+            deleteNow(caller(pending.path("caller")), found.get(), pending.path("after").asText().equals(SUCCEEDED));
+        }
+        operations.succeed(op.id(), null);
+    }
+
+    private void markFailed(VmRow vm) {
+        metadata.inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :f, "
+                + "pending_request = NULL WHERE id_lower = :id").bind("f", FAILED).bind("id", key(vm.resourceId()))
+                .execute());
+    }
+
+    private JsonNode pendingRequest(VmRow vm) {
+        String json = metadata.withHandle(h -> h.createQuery("SELECT pending_request FROM compute_virtual_machines "
+                + "WHERE id_lower = :id").bind("id", key(vm.resourceId())).mapTo(String.class).one());
+        if (json == null) {
+            throw new IllegalStateException("the " + vm.provisioningState() + " VM " + vm.resourceId()
+                    + " has no pending request to resume");
+        }
+        return Json.parse(json);
+    }
+
+    private static ObjectNode callerJson(Principal caller) {
+        return Json.object().put("objectId", caller.objectId()).put("appId", caller.appId())
+                .put("displayName", caller.displayName()).put("type", caller.type().name())
+                .put("tenantId", caller.tenantId());
+    }
+
+    private static Principal caller(JsonNode json) {
+        return new Principal(json.path("objectId").asText(), json.path("appId").asText(null),
+                json.path("displayName").asText(null), Principal.Type.valueOf(json.path("type").asText()),
+                json.path("tenantId").asText(null));
     }
 
     private static void requireSettled(VmRow vm, String what) {
@@ -546,8 +688,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
         }
         if (vm.provisioningState().equals(FAILED) && !what.equals("delete")) {
             throw ArmException.conflict("OperationNotAllowed", "The virtual machine " + vm.id().name() + " is in "
-                    + "provisioning state Failed (its create or delete was interrupted); delete it and create it "
-                    + "again.");
+                    + "provisioning state Failed (a crash interrupted its create or delete, which could not be "
+                    + "resumed); delete it and create it again.");
         }
     }
 
@@ -714,16 +856,17 @@ final class JdbcVirtualMachines implements VirtualMachines {
         return locks.computeIfAbsent(key(vmId), k -> new Object());
     }
 
-    private void insert(Handle h, VmRow row, String subscriptionId, String resourceGroup) {
+    private void insert(Handle h, VmRow row, String subscriptionId, String resourceGroup, ObjectNode pending) {
         h.createUpdate("INSERT INTO compute_virtual_machines (id_lower, resource_id, subscription_id, group_lower, "
                         + "vm_id, location, vm_size, security_type, security_encryption_type, des_id, "
-                        + "provisioning_state, power_state, document, created_at) VALUES (:idl, :id, :s, :g, :vm, "
-                        + ":loc, :size, :st, :set, :des, :ps, :pw, :doc, :t)")
+                        + "provisioning_state, power_state, document, created_at, pending_request) VALUES (:idl, :id, "
+                        + ":s, :g, :vm, :loc, :size, :st, :set, :des, :ps, :pw, :doc, :t, :pending)")
                 .bind("idl", key(row.resourceId())).bind("id", row.resourceId()).bind("s", subscriptionId)
                 .bind("g", resourceGroup.toLowerCase(Locale.ROOT)).bind("vm", row.vmId()).bind("loc", row.location())
                 .bind("size", row.vmSize()).bind("st", row.securityType()).bind("set", row.securityEncryptionType())
                 .bind("des", row.desId()).bind("ps", row.provisioningState()).bind("pw", row.powerState().name())
-                .bind("doc", Json.write(row.document())).bind("t", row.createdAt()).execute();
+                .bind("doc", Json.write(row.document())).bind("t", row.createdAt())
+                .bind("pending", Json.write(pending)).execute();
     }
 
     private Optional<VmRow> findRow(String resourceId) {

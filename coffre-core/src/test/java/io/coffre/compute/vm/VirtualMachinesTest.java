@@ -261,6 +261,46 @@ class VirtualMachinesTest {
     }
 
     @Test
+    void aCreateWhoseOperationWasNeverRecordedLeavesTheVmFailedAndItsDeleteTakesNoDiskItDidNotAttach() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 1);
+        ((ObjectNode) body.at("/properties/storageProfile/dataDisks/0")).put("deleteOption", "Delete");
+        f.create("vm1", body);
+        // what a crash between the VM's commit and its operation's leaves: the VM Creating, none of its disks made
+        for (String disk : List.of("vm1_OsDisk_1", "vm1_disk0")) {
+            f.core.disks().setManagedBy(f.diskId(disk), null);
+            f.core.disks().delete(f.admin, Disks.Kind.DISK, f.subscription, "rg", disk);
+        }
+        f.core.metadata().inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state ="
+                + " 'Creating', power_state = 'STOPPED'").execute());
+        f.close();
+        f = new VmFixture(dir);
+        assertThat(f.vms.get(f.admin, f.subscription, "rg", "vm1", false).at("/properties/provisioningState")
+                .asText()).isEqualTo("Failed");
+
+        // a disk of the name the VM's data disk was to have, made by someone else since
+        ObjectNode disk = Json.object().put("location", "uaenorth");
+        disk.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
+        f.core.disks().put(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_disk0", disk);
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "vm1").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        VmFixture.rejects(() -> f.vms.get(f.admin, f.subscription, "rg", "vm1", false), 404, "ResourceNotFound");
+        assertThat(f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_disk0")
+                .at("/properties/diskState").asText()).isEqualTo("Unattached");
+    }
+
+    @Test
+    void theOsProfilesSecretsAreNeitherStoredNorReturned() {
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
+        ((ObjectNode) body.at("/properties/osProfile")).put("adminPassword", "Pa55word-of-the-guest")
+                .put("customData", "Y3VzdG9tLWRhdGEtb2YtdGhlLWd1ZXN0");
+        JsonNode created = f.create("vm1", body);
+        assertThat(created.at("/properties/osProfile/adminUsername").asText()).isEqualTo("azureuser");
+        assertThat(created.at("/properties/osProfile").has("adminPassword")).isFalse();
+        assertThat(created.at("/properties/osProfile").has("customData")).isFalse();
+        assertThat(f.storage().toString()).doesNotContain("Pa55word-of-the-guest", "Y3VzdG9tLWRhdGEtb2YtdGhlLWd1ZXN0");
+    }
+
+    @Test
     void createFailsCleanlyWithoutTheOrchestratorsReleasePermission() {
         f.grant(f.orchestrator.objectId(), "get");
         Map<String, List<String>> before = f.storage();
