@@ -4,6 +4,7 @@ import static io.coffre.cli.Output.Column.field;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.cli.Arm.DiskKind;
+import io.coffre.compute.Disks;
 import io.coffre.json.Json;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,14 +32,24 @@ final class DiskCommand extends CliCommand {
                                + "restore point (resource id).") String source,
                @Option(names = "--upload-size-bytes", paramLabel = "BYTES",
                        description = "Size of the image to upload, a multiple of 512.") Long uploadSizeBytes,
+               @Option(names = "--upload-type", paramLabel = "TYPE", description = "Upload (the default) or "
+                       + "UploadWithSecurityData: a confidential OS disk uploaded with its VM guest state (needs "
+                       + "--security-type).") String uploadType,
                @Option(names = "--disk-encryption-set", paramLabel = "NAME_OR_ID",
                        description = "Encrypt with this Disk Encryption Set's key instead of the platform key.")
                String diskEncryptionSet,
+               @Option(names = "--security-type", paramLabel = "TYPE", description = "securityProfile.securityType, "
+                       + "e.g. ConfidentialVM_DiskEncryptedWithPlatformKey or "
+                       + "ConfidentialVM_DiskEncryptedWithCustomerKey.") String securityType,
+               @Option(names = "--secure-vm-disk-encryption-set", paramLabel = "NAME_OR_ID", description = "The "
+                       + "Disk Encryption Set of a ConfidentialVM_DiskEncryptedWithCustomerKey disk.")
+               String secureVmDiskEncryptionSet,
                @Option(names = "--sku", defaultValue = "Premium_LRS", paramLabel = "SKU") String sku) {
         int given = (sizeGb != null ? 1 : 0) + (source != null ? 1 : 0) + (uploadSizeBytes != null ? 1 : 0);
         if (given != 1) {
             throw new UsageError("Give exactly one of --size-gb, --source and --upload-size-bytes.");
         }
+        String createOption = uploadOption(uploadType, uploadSizeBytes);
         Arm arm = session().arm();
         ObjectNode body = Json.object().put("location", location != null ? location
                 : arm.group(group).path("location").asText());
@@ -49,7 +60,7 @@ final class DiskCommand extends CliCommand {
             creation.put("createOption", "Empty");
             properties.put("diskSizeGB", sizeGb);
         } else if (uploadSizeBytes != null) {
-            creation.put("createOption", "Upload").put("uploadSizeBytes", uploadSizeBytes);
+            creation.put("createOption", createOption).put("uploadSizeBytes", uploadSizeBytes);
         } else {
             String sourceId = sourceId(arm, group, source);
             // a disk restore point is restored from, a disk or snapshot copied
@@ -57,12 +68,38 @@ final class DiskCommand extends CliCommand {
                     ? "Restore" : "Copy").put("sourceResourceId", sourceId);
         }
         if (diskEncryptionSet != null) {
-            String desId = diskEncryptionSet.startsWith("/") ? diskEncryptionSet : arm.groupScope(group)
-                    + "/providers/Microsoft.Compute/diskEncryptionSets/" + diskEncryptionSet;
             properties.putObject("encryption").put("type", "EncryptionAtRestWithCustomerKey")
-                    .put("diskEncryptionSetId", desId);
+                    .put("diskEncryptionSetId", desId(arm, group, diskEncryptionSet));
+        }
+        if (securityType != null) {
+            ObjectNode security = properties.putObject("securityProfile").put("securityType", securityType);
+            if (secureVmDiskEncryptionSet != null) {
+                security.put("secureVMDiskEncryptionSetId", desId(arm, group, secureVmDiskEncryptionSet));
+            }
+        } else if (secureVmDiskEncryptionSet != null) {
+            throw new UsageError("--secure-vm-disk-encryption-set goes with --security-type "
+                    + "ConfidentialVM_DiskEncryptedWithCustomerKey.");
         }
         return print(arm.putDisk(DiskKind.DISK, group, name, body), COLUMNS);
+    }
+
+    /** az's upload types and the createOption each stands for. */
+    private static String uploadOption(String uploadType, Long uploadSizeBytes) {
+        if (uploadType == null || uploadType.equalsIgnoreCase("Upload")) {
+            return "Upload";
+        }
+        if (!uploadType.equalsIgnoreCase("UploadWithSecurityData")) {
+            throw new UsageError("--upload-type is Upload or UploadWithSecurityData, not '" + uploadType + "'.");
+        }
+        if (uploadSizeBytes == null) {
+            throw new UsageError("--upload-type goes with --upload-size-bytes.");
+        }
+        return "UploadPreparedSecure";
+    }
+
+    private static String desId(Arm arm, String group, String nameOrId) {
+        return nameOrId.startsWith("/") ? nameOrId
+                : arm.groupScope(group) + "/providers/Microsoft.Compute/diskEncryptionSets/" + nameOrId;
     }
 
     /** A resource id as given, else the snapshot of that name in the group, else the disk. */
@@ -103,11 +140,24 @@ final class DiskCommand extends CliCommand {
             + "(grants write access, writes 4 MiB pages, revokes access).")
     int upload(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
                @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
-               @Option(names = "--file", required = true, paramLabel = "IMAGE") Path file) {
+               @Option(names = "--file", required = true, paramLabel = "IMAGE") Path file,
+               @Option(names = "--guest-state-file", paramLabel = "VMGS", description = "Also upload the VM guest "
+                       + "state of a disk created with --upload-type UploadWithSecurityData (exactly "
+                       + Disks.GUEST_STATE_BYTES + " bytes, as disk download --guest-state-file writes it).")
+               Path guestStateFile) {
+        if (guestStateFile != null && guestStateFile.toFile().length() != Disks.GUEST_STATE_BYTES) {
+            throw new UsageError("The guest state file " + guestStateFile + " has " + guestStateFile.toFile().length()
+                    + " bytes; a VM guest state has exactly " + Disks.GUEST_STATE_BYTES + ".");
+        }
         Arm arm = session().arm();
-        String url = arm.grantAccess(DiskKind.DISK, group, name, "Write", TRANSFER_ACCESS_SECONDS);
+        Arm.AccessUri access = arm.grantAccess(DiskKind.DISK, group, name, "Write", TRANSFER_ACCESS_SECONDS,
+                guestStateFile != null);
         try {
-            skipped("upload", transfer("upload").upload(file, url), "all-zero chunks where the disk held no data");
+            skipped("upload", transfer("upload").upload(file, access.accessSas()),
+                    "all-zero chunks where the disk held no data");
+            if (guestStateFile != null) {
+                transfer("guest state").upload(guestStateFile, access.securityDataAccessSas());
+            }
         } finally {
             arm.revokeAccess(DiskKind.DISK, group, name);
         }

@@ -3,6 +3,7 @@ package io.coffre.cli;
 import static io.coffre.cli.CliRun.coffre;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.coffre.compute.Disks;
 import io.coffre.server.CoffreServer;
 import io.coffre.server.ServerConfig;
 import java.nio.file.Files;
@@ -71,6 +72,45 @@ class CliDiskTest {
                     wrongSize.toString());
             assertThat(refused.code()).isEqualTo(1);
             assertThat(refused.err()).contains("--upload-size-bytes 512");
+        } finally {
+            QuickstartCommand.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void aConfidentialOsDiskGoesUpWithItsGuestStateAndComesBackWithIt() throws Exception {
+        Path dir = Files.createTempDirectory("coffre-cli-secure-upload");
+        try (CoffreServer server = CoffreServer.start(ServerConfig.defaults(dir).withPort(0))) {
+            String d = dir.toString();
+            ok(coffre("--data-dir", d, "group", "create", "-n", "rg1", "-l", "uaenorth"));
+            Random random = new Random(21);
+            byte[] image = new byte[5 * 1024 * 1024 + 512];
+            random.nextBytes(image);
+            byte[] guestState = new byte[Disks.GUEST_STATE_BYTES];
+            random.nextBytes(guestState);
+            Path imageIn = Files.write(dir.resolve("os.img"), image);
+            Path guestStateIn = Files.write(dir.resolve("os.vmgs"), guestState);
+
+            CliRun.Result created = ok(coffre("--data-dir", d, "disk", "create", "-g", "rg1", "-n", "os",
+                    "--upload-size-bytes", Long.toString(image.length), "--upload-type", "UploadWithSecurityData",
+                    "--security-type", "ConfidentialVM_DiskEncryptedWithPlatformKey"));
+            assertThat(created.json().at("/properties/creationData/createOption").asText())
+                    .isEqualTo("UploadPreparedSecure");
+            Path truncated = Files.write(dir.resolve("short.vmgs"), new byte[512]);
+            CliRun.Result refused = coffre("--data-dir", d, "disk", "upload", "-g", "rg1", "-n", "os", "--file",
+                    imageIn.toString(), "--guest-state-file", truncated.toString());
+            assertThat(refused.code()).isNotZero();
+            assertThat(refused.err()).contains("has 512 bytes", Integer.toString(Disks.GUEST_STATE_BYTES));
+            CliRun.Result uploaded = ok(coffre("--data-dir", d, "disk", "upload", "-g", "rg1", "-n", "os",
+                    "--file", imageIn.toString(), "--guest-state-file", guestStateIn.toString()));
+            assertThat(uploaded.err()).contains("guest state [");
+
+            Path imageOut = dir.resolve("out.img");
+            Path guestStateOut = dir.resolve("out.vmgs");
+            ok(coffre("--data-dir", d, "disk", "download", "-g", "rg1", "-n", "os", "--file", imageOut.toString(),
+                    "--guest-state-file", guestStateOut.toString()));
+            assertThat(Files.readAllBytes(imageOut)).isEqualTo(image);
+            assertThat(Files.readAllBytes(guestStateOut)).isEqualTo(guestState);
         } finally {
             QuickstartCommand.deleteRecursively(dir);
         }

@@ -37,6 +37,9 @@ public interface Disks {
         }
     }
 
+    /** The size of a VM guest state (vTPM and UEFI state, VMGS): what a confidential OS disk's guest state holds. */
+    int GUEST_STATE_BYTES = 4 << 20;
+
     /** The resource after a PUT, and whether the PUT created it. */
     record Put(ObjectNode resource, boolean created) {
     }
@@ -57,7 +60,9 @@ public interface Disks {
         return new JdbcDisks(metadata, store, encryptionSets, index, access, clock);
     }
 
-    /** Creates (createOption Empty, Copy, Restore, Upload) or updates tags of a disk or snapshot. */
+    /**
+     * Creates (createOption Empty, Copy, Restore, Upload, UploadPreparedSecure) or updates tags of a disk or snapshot.
+     */
     Put put(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name, JsonNode body);
 
     ObjectNode get(Principal caller, Kind kind, String subscriptionId, String resourceGroup, String name);

@@ -55,6 +55,7 @@ final class JdbcDisks implements Disks {
     static final String ACTIVE_SAS = "ActiveSAS";
 
     private static final String READ = "Read";
+    private static final String UPLOAD_PREPARED_SECURE = "UploadPreparedSecure";
     private static final String WRITE = "Write";
 
     /** @param newGuestState a VMGS restored with the disk, to hand to the VM layer once the disk exists; else null */
@@ -171,7 +172,7 @@ final class JdbcDisks implements Disks {
                 size = sizeGb(properties, true) * GIB;
                 source = DiskSource.empty();
             }
-            case "Upload" -> {
+            case "Upload", UPLOAD_PREPARED_SECURE -> {
                 size = uploadSize(creation);
                 source = DiskSource.empty();
                 state = READY_TO_UPLOAD;
@@ -186,11 +187,17 @@ final class JdbcDisks implements Disks {
                 source = DiskSource.copyOf(fromStore);
                 guestState = restorePoint.map(RestoreSource::vmgsStoreId).orElse(null);
             }
-            default -> throw unsupportedOption(option, "Empty, Copy, Restore or Upload");
+            default -> throw unsupportedOption(option, "Empty, Copy, Restore, Upload or UploadPreparedSecure");
+        }
+        boolean secureUpload = option.equals(UPLOAD_PREPARED_SECURE);
+        if (secureUpload) {
+            requireGuestStateType(properties.path("securityProfile"));
         }
         String storeId = store.create(size, source, encryption.ring(setting));
-        String guestStateCopy = guestState == null ? null
-                : store.copy(guestState, encryption.ring(setting));
+        // a secure upload's guest state is written through its securityDataAccessSAS, under the disk's keys
+        String guestStateCopy = secureUpload
+                ? store.create(GUEST_STATE_BYTES, DiskSource.empty(), encryption.ring(setting))
+                : guestState == null ? null : store.copy(guestState, encryption.ring(setting));
         return new Row(id.toString(), Kind.DISK, storeId, location, state, setting.type(),
                 setting.diskEncryptionSetId(), document, null, null, null, null, null, guestStateCopy);
     }
@@ -445,10 +452,6 @@ final class JdbcDisks implements Disks {
             throw ArmException.badRequest("InvalidParameter", "'durationInSeconds' must be a positive number of "
                     + "seconds; got " + durationSeconds + ".");
         }
-        if (secureVmGuestState && granted.equals(WRITE)) {
-            throw ArmException.badRequest("InvalidParameter", "getSecureVMGuestStateSAS is supported with access "
-                    + "Read only: Coffre does not take a guest state upload (createOption UploadPreparedSecure).");
-        }
         ResourceId id = resourceId(kind, subscriptionId, resourceGroup, name);
         access.require(caller, id.toString(), kind.resourceType() + "/beginGetAccess/action", false);
         byte[] token = new byte[32];
@@ -456,13 +459,21 @@ final class JdbcDisks implements Disks {
         String tokenText = Json.b64url(token);
         return metadata.inTransaction(h -> {
             Row row = lock(h, id.toString()).orElseThrow(() -> notFound(kind, id));
+            boolean secureUpload = granted.equals(WRITE) && isSecureUpload(row);
+            if (secureVmGuestState && granted.equals(WRITE) && !secureUpload) {
+                throw ArmException.badRequest("InvalidParameter", "getSecureVMGuestStateSAS with access Write "
+                        + "uploads a VM guest state, which only a disk created with createOption "
+                        + UPLOAD_PREPARED_SECURE + " takes; " + row.resourceId() + " was not. Grant Write without it.");
+            }
             String state = stateForGrant(row, granted);
-            String guestState = secureVmGuestState ? requireGuestState(row) : null;
+            String guestState = secureVmGuestState || secureUpload ? requireGuestState(row) : null;
             dropExport(row);
             String export = row.kind() == Kind.SNAPSHOT ? store.copy(row.storeId(), encryption.ring(row.encryption()))
                     : null;
-            // read through a copy, as a snapshot is: the guest state is never opened as a device here
-            String securityData = guestState == null ? null : store.copy(guestState, encryption.ring(row.encryption()));
+            // an upload writes the guest state itself; a read goes through a copy, as a snapshot's does, so the
+            // guest state of an OS disk is never opened as a device here
+            String securityData = guestState == null || secureUpload ? guestState
+                    : store.copy(guestState, encryption.ring(row.encryption()));
             h.createUpdate("UPDATE compute_disks SET disk_state = :st, access_level = :l, access_sha256 = :sha, "
                             + "access_expires = :exp, export_store_id = :export, security_data_store_id = :security"
                             + " WHERE id_lower = :id")
@@ -520,13 +531,19 @@ final class JdbcDisks implements Disks {
         });
     }
 
+    /** Drops what the current grant reads through: copies, made for Read grants only. */
     private void dropExport(Row row) {
         if (row.exportStoreId() != null) {
             store.delete(row.exportStoreId());
         }
-        if (row.securityDataStoreId() != null) {
+        if (row.securityDataStoreId() != null && READ.equals(row.accessLevel())) {
             store.delete(row.securityDataStoreId());
         }
+    }
+
+    private static boolean isSecureUpload(Row row) {
+        return row.document().path("properties").path("creationData").path("createOption").asText("")
+                .equals(UPLOAD_PREPARED_SECURE);
     }
 
     @Override
@@ -778,6 +795,20 @@ final class JdbcDisks implements Disks {
             node.put("diskEncryptionSetId", setting.diskEncryptionSetId());
         }
         return node;
+    }
+
+    /** UploadPreparedSecure uploads an OS disk with its VM guest state: a security type that persists one. */
+    private static void requireGuestStateType(JsonNode profile) {
+        String type = profile.path("securityType").asText("");
+        boolean persisted = type.equals("TrustedLaunch")
+                || type.startsWith("ConfidentialVM_") && !type.equals("ConfidentialVM_NonPersistedTPM");
+        if (!persisted) {
+            throw ArmException.badRequest("InvalidParameter", "createOption " + UPLOAD_PREPARED_SECURE + " uploads an"
+                    + " OS disk with its VM guest state: set securityProfile.securityType to "
+                    + "ConfidentialVM_DiskEncryptedWithPlatformKey, ConfidentialVM_DiskEncryptedWithCustomerKey, "
+                    + "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey or TrustedLaunch (got "
+                    + (type.isEmpty() ? "none" : type) + "), or use createOption Upload.");
+        }
     }
 
     private static void checkSecurityProfile(JsonNode profile) {

@@ -107,7 +107,7 @@ class VirtualMachineRoutesTest {
     }
 
     /** Polls Azure-AsyncOperation until the status is terminal, as @azure/core-lro does. */
-    private static String poll(TestServer server, String token, HttpResponse<String> initial) throws Exception {
+    static String poll(TestServer server, String token, HttpResponse<String> initial) throws Exception {
         String url = initial.headers().firstValue("Azure-AsyncOperation").orElseThrow();
         for (int i = 0; i < 600; i++) {
             HttpResponse<String> r = server.send(HttpRequest.newBuilder(URI.create(url)).GET()

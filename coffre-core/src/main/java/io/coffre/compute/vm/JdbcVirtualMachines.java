@@ -50,8 +50,6 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcVirtualMachines.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}");
     private static final String CONFIDENTIAL_DES_TYPE = "ConfidentialVmEncryptedWithCustomerKey";
-    /** A VM guest state holds vTPM and UEFI state: small. */
-    static final int GUEST_STATE_BYTES = 4 * 1024 * 1024;
     private static final String CREATING = "Creating";
     private static final String SUCCEEDED = "Succeeded";
     private static final String DELETING = "Deleting";
@@ -362,7 +360,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
     /** A fresh guest state: encrypted like its OS disk, with a header and a random vTPM seed really stored. */
     private void createGuestState(String osDiskId, VmRow vm) {
         Disks.DiskFacts os = disks.facts(osDiskId).orElseThrow();
-        String storeId = store.create(GUEST_STATE_BYTES, DiskSource.empty(), encryption.ring(os.encryption()));
+        String storeId = store.create(Disks.GUEST_STATE_BYTES, DiskSource.empty(), encryption.ring(os.encryption()));
         byte[] content = new byte[DiskStore.SECTOR_BYTES * 2];
         byte[] header = ("COFFRE-VMGS 1 vm=" + vm.vmId() + " disk=" + osDiskId + "\n")
                 .getBytes(StandardCharsets.UTF_8);
