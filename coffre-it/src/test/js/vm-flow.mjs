@@ -1,6 +1,7 @@
 // Drives Coffre's confidential virtual machines and restore points with the official @azure/arm-compute client: a
 // CMK confidential VM over an uploaded customer-key data disk, power off / start, a restore point, a key rotation of
-// the data disk's DES, the data disk read back from its disk restore point and restored into a new disk, VM delete.
+// the data disk's DES, the data disk read back from its disk restore point and restored into a new disk, an OS disk
+// uploaded with that VM guest state (UploadPreparedSecure) and a VM run from it, VM delete.
 // Run by ArmComputeJsTest, which checks the one JSON line this prints on stdout.
 import {
   armError, client, download, env, flow, grantVaultAccess, image, location, names, rest, rg, run, sha256,
@@ -124,6 +125,34 @@ run("vm-flow", async () => {
     magic: guestState.subarray(0, 11).toString("ascii") };
   await client.diskRestorePoint.beginRevokeAccessAndWait(rg, "rpc1", "rp1", osPoint.name);
   result.guestState.afterRevoke = (await fetch(osRead.securityDataAccessSAS)).status;
+
+  step("disks.beginCreateOrUpdateAndWait UploadPreparedSecure + grant Write + upload the disk and its VM guest state");
+  const secureDisk = await client.disks.beginCreateOrUpdateAndWait(rg, "cvm-up-os", {
+    location, sku: { name: "Premium_LRS" },
+    creationData: { createOption: "UploadPreparedSecure", uploadSizeBytes: data.length },
+    securityProfile: { securityType: "ConfidentialVM_DiskEncryptedWithCustomerKey", secureVMDiskEncryptionSetId: des.id },
+  });
+  const secureWrite = await client.disks.beginGrantAccessAndWait(rg, "cvm-up-os",
+    { access: "Write", durationInSeconds: 600 });
+  await uploadPages(secureWrite.accessSAS, data);
+  await uploadPages(secureWrite.securityDataAccessSAS, guestState);
+  await client.disks.beginRevokeAccessAndWait(rg, "cvm-up-os");
+  step("virtualMachines.beginCreateOrUpdateAndWait attaching the uploaded OS disk, then beginDeleteAndWait");
+  const fromUpload = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm-up", {
+    location,
+    hardwareProfile: { vmSize },
+    securityProfile: { securityType: "ConfidentialVM", uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } },
+    storageProfile: { osDisk: { createOption: "Attach", osType: "Linux", managedDisk: { id: secureDisk.id,
+      securityProfile: { securityEncryptionType: "DiskWithVMGuestState", diskEncryptionSet: { id: des.id } } } } },
+  });
+  await client.virtualMachines.beginDeleteAndWait(rg, "cvm-up");
+  const secureRead = await client.disks.beginGrantAccessAndWait(rg, "cvm-up-os",
+    { access: "Read", durationInSeconds: 600, getSecureVMGuestStateSAS: true });
+  result.secureUpload = { createOption: secureDisk.creationData?.createOption,
+    securityType: secureDisk.securityProfile?.securityType, vmProvisioningState: fromUpload.provisioningState,
+    diskSha256: sha256(await download(secureRead.accessSAS)),
+    sameGuestState: sha256(await download(secureRead.securityDataAccessSAS)) === sha256(guestState) };
+  await client.disks.beginRevokeAccessAndWait(rg, "cvm-up-os");
 
   step("disks.beginCreateOrUpdateAndWait Restore from the disk restore point + read");
   const restored = await client.disks.beginCreateOrUpdateAndWait(rg, "vm-data-restored", {

@@ -184,6 +184,14 @@ class ArmComputeJsTest {
         assertThat(out.at("/guestState/magic").asText()).as("the VM guest state read through securityDataAccessSAS")
                 .isEqualTo("COFFRE-VMGS");
         assertThat(out.at("/guestState/afterRevoke").asInt()).isEqualTo(403);
+        JsonNode secureUpload = out.path("secureUpload");
+        assertThat(secureUpload.path("createOption").asText()).isEqualTo("UploadPreparedSecure");
+        assertThat(secureUpload.path("securityType").asText()).isEqualTo("ConfidentialVM_DiskEncryptedWithCustomerKey");
+        assertThat(secureUpload.path("vmProvisioningState").asText()).isEqualTo("Succeeded");
+        assertThat(secureUpload.path("diskSha256").asText()).as("the OS disk uploaded with its guest state")
+                .isEqualTo(expected);
+        assertThat(secureUpload.path("sameGuestState").asBoolean())
+                .as("the guest state uploaded through the Write grant's securityDataAccessSAS reads back").isTrue();
 
         assertError(out.path("attachedGrant"), 409, "OperationNotAllowed");
         assertError(out.path("crashConsistent"), 400, "CrashConsistentRestorePointsNotSupported");
@@ -192,7 +200,7 @@ class ArmComputeJsTest {
         assertError(out.path("goneVm"), 404, "ResourceNotFound");
         assertThat(Json.MAPPER.convertValue(out.path("disksAfterVmDelete"), String[].class))
                 .as("the OS disk goes with the VM (deleteOption Delete), the data disk stays (Detach)")
-                .containsExactly("vm-data", "vm-data-restored");
+                .containsExactly("cvm-up-os", "vm-data", "vm-data-restored");
         assertThat(out.path("dataDiskState").asText()).isEqualTo("Unattached");
     }
 
