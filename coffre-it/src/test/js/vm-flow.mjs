@@ -164,6 +164,18 @@ run("vm-flow", async () => {
   result.restoredSha256 = sha256(await download(restoredRead.accessSAS));
   await client.disks.beginRevokeAccessAndWait(rg, "vm-data-restored");
 
+  step("virtualMachines.beginCreateOrUpdateAndWait attaching a data disk (as az vm disk attach), then detaching it");
+  const current = await client.virtualMachines.get(rg, "cvm1");
+  current.storageProfile.dataDisks.push({ lun: 1, createOption: "Attach", managedDisk: { id: restored.id } });
+  const attached = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm1", current);
+  result.attach = { luns: attached.storageProfile.dataDisks.map((d) => d.lun),
+    provisioningState: attached.provisioningState,
+    restoredManagedBy: (await client.disks.get(rg, "vm-data-restored")).managedBy };
+  attached.storageProfile.dataDisks = attached.storageProfile.dataDisks.filter((d) => d.lun !== 1);
+  const detached = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm1", attached);
+  result.detach = { luns: detached.storageProfile.dataDisks.map((d) => d.lun),
+    restoredState: (await client.disks.get(rg, "vm-data-restored")).diskState };
+
   step("errors: write access to an attached disk, a crash-consistent restore point, a size without confidential VMs");
   result.attachedGrant = await armError(() => client.disks.beginGrantAccessAndWait(rg, "vm-data",
     { access: "Write", durationInSeconds: 60 }));

@@ -14,7 +14,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -151,12 +154,65 @@ final class VmCommand extends CliCommand {
      * A running VM's disks over the server's loopback NBD server, as the hypervisor reaches them: export
      * {@code {group}/{vm}/os} or {@code {group}/{vm}/lun{N}}.
      */
-    @Command(name = "disk", description = "Read or write a running VM's disk over NBD.")
+    @Command(name = "disk", description = "Attach or detach a VM's data disks; read or write a running VM's disk over "
+            + "NBD.")
     static final class DiskData extends CliCommand {
         /** The disk store's block size: requests of this size arrive as whole blocks. */
         private static final int CHUNK = 4 << 20;
         private static final List<Output.Column> RESULT = List.of(field("Export", "export"),
                 field("Offset", "offset"), field("Bytes", "bytes"));
+
+        @Command(name = "attach", description = "Attach a data disk to a VM (running or not), as az vm disk attach: "
+                + "an existing Unattached disk, or a new empty one with --new.")
+        int attach(@Option(names = "--vm", required = true, paramLabel = "VM") String vm,
+                   @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                   @Option(names = {"-n", "--name"}, required = true, paramLabel = "DISK") String disk,
+                   @Option(names = "--lun", paramLabel = "N", description = "Default: the lowest free LUN.")
+                   Integer lun,
+                   @Option(names = "--new", description = "Create the disk (needs --size-gb).") boolean create,
+                   @Option(names = "--size-gb", paramLabel = "GB") Integer sizeGb) {
+            if (create != (sizeGb != null)) {
+                throw new UsageError("--new and --size-gb go together: --new --size-gb N makes a new empty disk.");
+            }
+            Arm arm = session().arm();
+            ObjectNode body = (ObjectNode) arm.vm(group, vm);
+            ArrayNode data = ((ObjectNode) body.path("properties").path("storageProfile")).withArray("dataDisks");
+            Set<Integer> used = new HashSet<>(data.findValues("lun").stream().map(JsonNode::asInt).toList());
+            int chosen = lun != null ? lun : IntStream.range(0, 64).filter(l -> !used.contains(l)).findFirst()
+                    .orElseThrow(() -> new UsageError("Every LUN of " + vm + " is taken."));
+            ObjectNode entry = data.addObject().put("lun", chosen).put("name", disk);
+            if (create) {
+                entry.put("createOption", "Empty").put("diskSizeGB", sizeGb);
+            } else {
+                entry.put("createOption", "Attach").putObject("managedDisk").put("id", arm.groupScope(group)
+                        + "/providers/Microsoft.Compute/disks/" + disk);
+            }
+            return print(update(arm, group, vm, body), COLUMNS);
+        }
+
+        @Command(name = "detach", description = "Detach a data disk from a VM (running or not), as az vm disk detach; "
+                + "the disk keeps its data.")
+        int detach(@Option(names = "--vm", required = true, paramLabel = "VM") String vm,
+                   @Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                   @Option(names = {"-n", "--name"}, required = true, paramLabel = "DISK") String disk) {
+            Arm arm = session().arm();
+            ObjectNode body = (ObjectNode) arm.vm(group, vm);
+            ArrayNode data = ((ObjectNode) body.path("properties").path("storageProfile")).withArray("dataDisks");
+            for (int i = 0; i < data.size(); i++) {
+                if (data.get(i).path("name").asText().equalsIgnoreCase(disk)) {
+                    data.remove(i);
+                    return print(update(arm, group, vm, body), COLUMNS);
+                }
+            }
+            throw new CliError("No data disk named '" + disk + "' is attached to " + vm + ".");
+        }
+
+        /** PUTs the VM as GET showed it (less its instance view), changed, and waits for the update. */
+        private static JsonNode update(Arm arm, String group, String vm, ObjectNode body) {
+            ((ObjectNode) body.path("properties")).remove("instanceView");
+            arm.putVm(group, vm, body);
+            return arm.vm(group, vm);
+        }
 
         @Command(name = "write", description = "Write a file into the disk at an offset (flushed when done).")
         int write(@Option(names = "--vm", required = true, paramLabel = "VM") String vm,

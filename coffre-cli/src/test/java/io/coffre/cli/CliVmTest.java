@@ -63,10 +63,27 @@ class CliVmTest {
                     "1048576", "--length", Integer.toString(data.length), "--file", out.toString()));
             assertThat(Files.readAllBytes(out)).isEqualTo(data);
 
+            // a new data disk on the running VM, at the lowest free LUN, written, then detached with its data
+            CliRun.Result attached = ok(coffre("--data-dir", d, "vm", "disk", "attach", "--vm", "vm1", "-g", "rg1",
+                    "-n", "extra", "--new", "--size-gb", "1"));
+            assertThat(attached.json().at("/properties/storageProfile/dataDisks/2/lun").asInt()).isEqualTo(2);
+            ok(coffre("--data-dir", d, "vm", "disk", "write", "--vm", "vm1", "-g", "rg1", "--lun", "2", "--file",
+                    in.toString()));
+            CliRun.Result detached = ok(coffre("--data-dir", d, "vm", "disk", "detach", "--vm", "vm1", "-g", "rg1",
+                    "-n", "extra"));
+            assertThat(detached.json().at("/properties/storageProfile/dataDisks")).hasSize(2);
+            assertThat(ok(coffre("--data-dir", d, "disk", "show", "-g", "rg1", "-n", "extra")).json()
+                    .at("/properties/diskState").asText()).isEqualTo("Unattached");
+            CliRun.Result notThere = coffre("--data-dir", d, "vm", "disk", "detach", "--vm", "vm1", "-g", "rg1",
+                    "-n", "extra");
+            assertThat(notThere.code()).isEqualTo(1);
+            assertThat(notThere.err()).contains("No data disk named 'extra'");
+
             assertThat(ok(coffre("--data-dir", d, "vm", "list", "-g", "rg1")).json()).hasSize(1);
             ok(coffre("--data-dir", d, "vm", "delete", "-g", "rg1", "-n", "vm1"));
             assertThat(ok(coffre("--data-dir", d, "vm", "list")).json()).isEmpty();
-            assertThat(ok(coffre("--data-dir", d, "disk", "list", "-g", "rg1")).json()).isEmpty();
+            assertThat(ok(coffre("--data-dir", d, "disk", "list", "-g", "rg1")).json())
+                    .as("the VM's own disks went with it; the detached one stays").hasSize(1);
         } finally {
             QuickstartCommand.deleteRecursively(dir);
         }

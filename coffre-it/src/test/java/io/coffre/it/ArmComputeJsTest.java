@@ -193,6 +193,11 @@ class ArmComputeJsTest {
         assertThat(secureUpload.path("sameGuestState").asBoolean())
                 .as("the guest state uploaded through the Write grant's securityDataAccessSAS reads back").isTrue();
 
+        assertThat(Json.MAPPER.convertValue(out.at("/attach/luns"), int[].class)).containsExactly(0, 1);
+        assertThat(out.at("/attach/provisioningState").asText()).isEqualTo("Succeeded");
+        assertThat(out.at("/attach/restoredManagedBy").asText()).isEqualToIgnoringCase(vm.path("id").asText());
+        assertThat(Json.MAPPER.convertValue(out.at("/detach/luns"), int[].class)).containsExactly(0);
+        assertThat(out.at("/detach/restoredState").asText()).isEqualTo("Unattached");
         assertError(out.path("attachedGrant"), 409, "OperationNotAllowed");
         assertError(out.path("crashConsistent"), 400, "CrashConsistentRestorePointsNotSupported");
         assertError(out.path("notConfidentialSize"), 400, "BadRequest");

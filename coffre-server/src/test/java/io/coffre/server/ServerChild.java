@@ -14,6 +14,8 @@ public final class ServerChild {
     static final String HOLD_ROTATION = "--hold-rotation-after-wrap";
     /** Holds a VM create once it made its second disk, before attaching it. */
     static final String HOLD_VM_CREATE = "--hold-vm-create-after-second-disk";
+    /** Holds a VM update once it made the first disk it attaches, before attaching it. */
+    static final String HOLD_VM_UPDATE = "--hold-vm-update-after-first-disk";
     /** Holds a VM delete once it detached a disk it is to delete. */
     static final String HOLD_VM_DELETE = "--hold-vm-delete-after-detach";
     static final String HELD = "held";
@@ -31,6 +33,7 @@ public final class ServerChild {
         switch (args.length > 2 ? args[2] : "") {
             case HOLD_ROTATION -> RotationSeams.holdAfterWrap(reached);
             case HOLD_VM_CREATE -> VmSeams.holdCreateAfterDisk(2, reached);
+            case HOLD_VM_UPDATE -> VmSeams.holdCreateAfterDisk(1, reached);
             case HOLD_VM_DELETE -> VmSeams.holdDeleteAfterDetach(reached);
             case "" -> { }
             default -> throw new IllegalArgumentException("unknown option " + args[2]);

@@ -19,10 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SIGKILLs the server (a process of its own) in the middle of a confidential VM's create — its OS disk made and
- * attached, its first data disk made but not attached — and in the middle of its delete — the OS disk detached but
- * not deleted. Each restarted server resumes the operation its client is polling: the create ends Succeeded with
- * exactly the disks the request named (the ones made before the kill taken over, not made twice), the delete ends
- * with the VM gone, the disks with deleteOption Delete deleted and the other one detached.
+ * attached, its first data disk made but not attached —, of an update attaching a new data disk — made, not
+ * attached — and of its delete — the OS disk detached but not deleted. Each restarted server resumes the operation
+ * its client is polling: the create ends Succeeded with exactly the disks the request named (the ones made before
+ * the kill taken over, not made twice), the update with the new disk attached, the delete with the VM gone, the
+ * disks with deleteOption Delete deleted and the others detached.
  */
 class VmKillTest {
     private static final String GROUP = "/resourceGroups/rg1";
@@ -71,6 +72,30 @@ class VmKillTest {
                     .containsAllEntriesOf(madeBeforeTheKill);
         }
 
+        String updateStatus;
+        try (ServerProcess held = ServerProcess.start(dataDir, port, ServerChild.HOLD_VM_UPDATE)) {
+            // as az vm disk attach --new: the VM as GET shows it, one entry more
+            ObjectNode body = (ObjectNode) Json.parse(held.arm("GET", subscription + VM + V, null, 200).body());
+            CvmRequests.dataDisks(body).addObject().put("lun", 2).put("createOption", "Empty").put("diskSizeGB", 1);
+            updateStatus = held.arm("PUT", subscription + VM + V, body.toString(), 200).headers()
+                    .firstValue("Azure-AsyncOperation").orElseThrow();
+            held.awaitLine(ServerChild.HELD, Duration.ofMinutes(2));
+            assertThat(provisioningState(held, subscription)).isEqualTo("Updating");
+            assertThat(disks(held, subscription)).as("the new disk is made, not attached, when the update is held")
+                    .containsEntry("vm1_disk2", "");
+            held.kill();
+        }
+
+        try (ServerProcess resumed = ServerProcess.start(dataDir, port)) {
+            assertThat(awaitDone(resumed, updateStatus)).isEqualTo("Succeeded");
+            assertThat(provisioningState(resumed, subscription)).isEqualTo("Succeeded");
+            assertThat(disks(resumed, subscription)).as("disk -> managedBy after the resumed update").hasSize(4)
+                    .allSatisfy((name, managedBy) -> assertThat(managedBy).isEqualToIgnoringCase(subscription + VM));
+            JsonNode vm = Json.parse(resumed.arm("GET", subscription + VM + V, null, 200).body());
+            assertThat(vm.at("/properties/storageProfile/dataDisks").findValuesAsText("name"))
+                    .containsExactly("vm1_disk0", "vm1_disk1", "vm1_disk2");
+        }
+
         String deleteStatus;
         try (ServerProcess held = ServerProcess.start(dataDir, port, ServerChild.HOLD_VM_DELETE)) {
             HttpResponse<String> deleted = held.arm("DELETE", subscription + VM + V, null, 202);
@@ -85,7 +110,7 @@ class VmKillTest {
             assertThat(awaitDone(resumed, deleteStatus)).isEqualTo("Succeeded");
             resumed.arm("GET", subscription + VM + V, null, 404);
             assertThat(disks(resumed, subscription)).as("disk -> managedBy after the resumed delete")
-                    .isEqualTo(Map.of("vm1_disk1", ""));
+                    .isEqualTo(Map.of("vm1_disk1", "", "vm1_disk2", ""));
         }
     }
 

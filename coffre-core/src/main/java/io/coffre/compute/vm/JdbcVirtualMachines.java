@@ -33,11 +33,13 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -53,6 +55,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private static final String CREATING = "Creating";
     private static final String SUCCEEDED = "Succeeded";
     private static final String DELETING = "Deleting";
+    private static final String UPDATING = "Updating";
     private static final String FAILED = "Failed";
     private static final String WRITE_KIND = RESOURCE_TYPE + "/write";
     private static final String DELETE_KIND = RESOURCE_TYPE + "/delete";
@@ -109,25 +112,33 @@ final class JdbcVirtualMachines implements VirtualMachines {
         this.exports = new VmExports(store);
         // a guest state belongs to its OS disk: it goes when the disk goes, whoever deletes it
         disks.onDiskDeleted(this::dropGuestState);
-        operations.registerResumer(WRITE_KIND, this::resumeCreate);
+        operations.registerResumer(WRITE_KIND, this::resumeWrite);
         operations.registerResumer(DELETE_KIND, this::resumeDelete);
         recoverAfterRestart();
     }
 
     /**
      * Running VMs keep running across a restart (their exports come back). A create or delete a crash interrupted is
-     * resumed with its operation ({@link #resumeCreate}, {@link #resumeDelete}); one whose operation was never
+     * resumed with its operation ({@link #resumeWrite}, {@link #resumeDelete}); one whose operation was never
      * recorded (a crash between the VM's commit and the operation's) leaves the VM Failed, to be deleted.
      */
     private void recoverAfterRestart() {
         List<VmRow> unsettled = metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines "
-                        + "WHERE provisioning_state IN (:c, :d)").bind("c", CREATING).bind("d", DELETING)
-                .map((rs, ctx) -> row(rs)).list());
+                        + "WHERE provisioning_state IN (:c, :u, :d)").bind("c", CREATING).bind("u", UPDATING)
+                .bind("d", DELETING).map((rs, ctx) -> row(rs)).list());
         for (VmRow vm : unsettled) {
-            String kind = vm.provisioningState().equals(CREATING) ? WRITE_KIND : DELETE_KIND;
-            if (operations.inProgress(vm.resourceId()).stream().noneMatch(op -> op.kind().equals(kind))) {
-                LOG.warn("the {} of {} was interrupted before its operation was recorded; the VM is Failed",
-                        kind, vm.resourceId());
+            String kind = vm.provisioningState().equals(DELETING) ? DELETE_KIND : WRITE_KIND;
+            if (operations.inProgress(vm.resourceId()).stream().anyMatch(op -> op.kind().equals(kind))) {
+                continue;
+            }
+            if (vm.provisioningState().equals(UPDATING)) {
+                // nothing of it ran: its reservations go and the VM is as it was
+                LOG.warn("the update of {} was interrupted before its operation was recorded; dropped",
+                        vm.resourceId());
+                abandonUpdate(vm.resourceId(), pendingRequest(vm).path("update"));
+            } else {
+                LOG.warn("the {} of {} was interrupted before its operation was recorded; the VM is Failed", kind,
+                        vm.resourceId());
                 markFailed(vm);
             }
         }
@@ -146,7 +157,12 @@ final class JdbcVirtualMachines implements VirtualMachines {
         if (existing.isPresent()) {
             // an update must not report success on a VM whose create is running or failed
             requireSettled(existing.get(), "update");
-            ObjectNode updated = update(existing.get(), body);
+            checkUnchangeable(existing.get(), body);
+            DiskChanges changes = diskChanges(caller, existing.get(), body);
+            if (!changes.isEmpty()) {
+                return startUpdate(caller, existing.get(), changes);
+            }
+            ObjectNode updated = patchTags(existing.get(), body);
             AsyncOperations.Operation op = operations.start(id.toString(), WRITE_KIND);
             operations.succeed(op.id(), null);
             return new Accepted(updated, false, op.id());
@@ -414,17 +430,23 @@ final class JdbcVirtualMachines implements VirtualMachines {
         os.put("osType", os.path("osType").asText("Linux"));
         ArrayNode data = storage.putArray("dataDisks");
         for (PlannedDisk d : planned.subList(1, planned.size())) {
-            ObjectNode disk = data.addObject().put("lun", d.spec().lun());
-            JsonNode given = body.path("properties").path("storageProfile").path("dataDisks");
-            for (JsonNode g : given) {
-                if (g.path("lun").asInt(-1) == d.spec().lun()) {
-                    disk.setAll((ObjectNode) g.deepCopy());
-                }
-            }
-            fillDisk(disk, d);
+            data.add(dataDiskEntry(body, d));
         }
         model.set("properties", properties);
         return model;
+    }
+
+    /** A data disk as the model shows it: the body's entry for its LUN, with the disk resolved. */
+    private static ObjectNode dataDiskEntry(JsonNode body, PlannedDisk d) {
+        ObjectNode disk = Json.object().put("lun", d.spec().lun());
+        for (JsonNode given : body.path("properties").path("storageProfile").path("dataDisks")) {
+            if (given.path("lun").asInt(-1) == d.spec().lun()) {
+                disk.setAll((ObjectNode) given.deepCopy());
+            }
+        }
+        disk.remove("toBeDetached");
+        fillDisk(disk, d);
+        return disk;
     }
 
     private static void fillDisk(ObjectNode disk, PlannedDisk d) {
@@ -439,7 +461,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
         managed.put("storageAccountType", d.spec().storageAccountType());
     }
 
-    private ObjectNode update(VmRow row, JsonNode body) {
+    private void checkUnchangeable(VmRow row, JsonNode body) {
         if (!body.isObject()) {
             throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
         }
@@ -454,7 +476,224 @@ final class JdbcVirtualMachines implements VirtualMachines {
             throw ArmException.conflict("PropertyChangeNotAllowed", "Changing securityProfile.securityType from "
                     + row.securityType() + " to " + security + " is not allowed; create a new VM.");
         }
-        return patchTags(row, body);
+        JsonNode osDisk = body.path("properties").path("storageProfile").path("osDisk");
+        DiskRow os = diskRows(row.resourceId()).stream().filter(d -> d.role() == DiskRole.OS).findFirst()
+                .orElseThrow();
+        if (osDisk.isObject() && !names(osDisk, os)) {
+            throw ArmException.conflict("PropertyChangeNotAllowed", "The OS disk of a virtual machine cannot be "
+                    + "swapped here: it is " + os.diskId() + ". Create a new VM that attaches the other disk.");
+        }
+    }
+
+    /** Whether a disk entry of a request, by what it names (managedDisk.id, name), is that disk. */
+    private static boolean names(JsonNode entry, DiskRow disk) {
+        String id = entry.path("managedDisk").path("id").asText(null);
+        String name = entry.path("name").asText(null);
+        return (id == null || ResourceId.parse(id).toString().equalsIgnoreCase(disk.diskId()))
+                && (name == null || name.equalsIgnoreCase(ResourceId.parse(disk.diskId()).name()));
+    }
+
+    // ---- attaching and detaching data disks (a PUT on an existing VM, as az vm disk attach / detach send) ----
+
+    /** What an update does to the data disks, and the VM's model once done. */
+    private record DiskChanges(List<PlannedDisk> attach, List<DiskRow> detach, ObjectNode document) {
+        boolean isEmpty() {
+            return attach.isEmpty() && detach.isEmpty();
+        }
+    }
+
+    /** The data disk entries a request adds and the LUNs it keeps; the disks it leaves out are detached. */
+    private record Requested(List<VmSpec.DiskSpec> attach, Set<Integer> kept, List<DiskRow> detach) {
+        boolean isEmpty() {
+            return attach.isEmpty() && detach.isEmpty();
+        }
+    }
+
+    /**
+     * What a request's {@code storageProfile.dataDisks} adds (new LUNs) and removes (LUNs left out or {@code
+     * toBeDetached}), checked before anything is looked up. Without {@code dataDisks} the disks stay as they are.
+     */
+    private Requested requested(VmRow vm, JsonNode body) {
+        JsonNode entries = body.path("properties").path("storageProfile").path("dataDisks");
+        if (!entries.isArray()) {
+            return new Requested(List.of(), Set.of(), List.of());
+        }
+        Map<Integer, DiskRow> current = new LinkedHashMap<>();
+        diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).forEach(d -> current.put(d.lun(), d));
+        Set<Integer> luns = new HashSet<>();
+        Set<Integer> kept = new HashSet<>();
+        List<VmSpec.DiskSpec> attach = new ArrayList<>();
+        int index = 0;
+        for (JsonNode d : entries) {
+            String where = "storageProfile.dataDisks[" + index++ + "]";
+            int lun = VmSpec.lun(d, where, luns);
+            boolean detach = d.path("toBeDetached").asBoolean(false);
+            DiskRow now = current.get(lun);
+            if (now != null && !names(d, now)) {
+                throw ArmException.conflict("OperationNotAllowed", "LUN " + lun + " of the virtual machine "
+                        + vm.id().name() + " holds disk " + now.diskId() + ", not the disk " + where + " names; "
+                        + "detach it first (leave it out of dataDisks, or set toBeDetached) and attach the other disk "
+                        + "in a second update.");
+            }
+            if (now != null && !detach) {
+                kept.add(lun);
+            } else if (now == null && !detach) {
+                attach.add(VmSpec.dataDisk(d, where, lun, vm.id().name()));
+            }
+        }
+        VmSpec.checkDataDiskCount(VmSizes.builtIn().require(vm.vmSize()), kept.size() + attach.size());
+        return new Requested(attach, kept, current.values().stream().filter(d -> !kept.contains(d.lun())).toList());
+    }
+
+    /** The requested changes with the disks to attach checked as a create checks them, and the VM's model after. */
+    private DiskChanges diskChanges(Principal caller, VmRow vm, JsonNode body) {
+        Requested requested = requested(vm, body);
+        if (requested.isEmpty()) {
+            return new DiskChanges(List.of(), List.of(), null);
+        }
+        VmSpec spec = new VmSpec(vm.location(), VmSizes.builtIn().require(vm.vmSize()), vm.securityType(),
+                vm.securityEncryptionType(), vm.desId(), null, List.of());
+        List<PlannedDisk> attach = requested.attach().stream()
+                .map(d -> planDisk(caller, vm.id(), spec, d, DiskRole.DATA, false)).toList();
+        if (attach.stream().map(p -> key(p.diskId())).distinct().count() != attach.size()) {
+            throw VmSpec.invalid("storageProfile.dataDisks", "two of its disks name the same disk resource");
+        }
+        ObjectNode document = vm.document().deepCopy();
+        if (body.has("tags")) {
+            document.set("tags", Tags.toJson(Tags.validate(Tags.parse(body.get("tags")))));
+        }
+        ArrayNode data = ((ObjectNode) document.path("properties")).with("storageProfile").putArray("dataDisks");
+        for (JsonNode entry : vm.document().path("properties").path("storageProfile").path("dataDisks")) {
+            if (requested.kept().contains(entry.path("lun").asInt(-1))) {
+                data.add(entry.deepCopy());
+            }
+        }
+        attach.forEach(p -> data.add(dataDiskEntry(body, p)));
+        return new DiskChanges(attach, requested.detach(), document);
+    }
+
+    /**
+     * Reserves the disks to attach (a disk belongs to one VM's rows) and records the plan with the VM, Updating,
+     * then carries it out as the operation: a crash leaves it to {@link #resumeWrite}.
+     */
+    private Accepted startUpdate(Principal caller, VmRow vm, DiskChanges changes) {
+        ObjectNode plan = Json.object();
+        ArrayNode attach = plan.putArray("attach");
+        for (PlannedDisk d : changes.attach()) {
+            ObjectNode entry = attach.addObject().put("diskId", d.diskId()).put("lun", d.spec().lun());
+            if (d.createBody() != null) {
+                entry.set("createBody", d.createBody());
+            }
+        }
+        ArrayNode detach = plan.putArray("detach");
+        changes.detach().forEach(d -> detach.addObject().put("diskId", d.diskId()).put("lun", d.lun()));
+        plan.set("document", changes.document());
+        ObjectNode pending = Json.object().<ObjectNode>set("caller", callerJson(caller)).set("update", plan);
+        try {
+            metadata.inTransaction(h -> {
+                for (PlannedDisk d : changes.attach()) {
+                    h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, "
+                                    + "delete_option) VALUES (:vm, :dl, :d, :r, :lun, :del)")
+                            .bind("vm", key(vm.resourceId())).bind("dl", key(d.diskId())).bind("d", d.diskId())
+                            .bind("r", DiskRole.DATA.name()).bind("lun", d.spec().lun())
+                            .bind("del", d.spec().deleteOption()).execute();
+                }
+                h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, pending_request = :p "
+                                + "WHERE id_lower = :id").bind("s", UPDATING).bind("p", Json.write(pending))
+                        .bind("id", key(vm.resourceId())).execute();
+                return null;
+            });
+        } catch (StoreConflictException e) {
+            throw ArmException.conflict("Conflict", "A disk this update attaches to " + vm.id().name() + " is being "
+                    + "attached to a virtual machine by another request; wait for it and retry.");
+        }
+        AsyncOperations.Operation op;
+        try {
+            op = operations.runAsync(vm.resourceId(), WRITE_KIND, () -> {
+                applyUpdate(caller, vm.resourceId(), plan, false);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            abandonUpdate(vm.resourceId(), plan);
+            throw e;
+        }
+        return new Accepted(render(findRow(vm.resourceId()).orElseThrow(), false), false, op.id());
+    }
+
+    /**
+     * Attaches (making new disks first), then detaches, then commits the model; on failure undoes what it did and
+     * the VM stays as it was. Resuming, it takes over what the interrupted run did.
+     */
+    private void applyUpdate(Principal caller, String vmId, JsonNode plan, boolean resuming) {
+        synchronized (lock(vmId)) {
+            VmRow vm = findRow(vmId).orElseThrow();
+            Deque<Runnable> undo = new ArrayDeque<>();
+            try {
+                for (JsonNode a : plan.path("attach")) {
+                    ResourceId disk = ResourceId.parse(a.path("diskId").asText());
+                    if (a.has("createBody")) {
+                        if (!madeBy(vm, disk.toString(), resuming)) {
+                            disks.put(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
+                                    disk.name(), a.path("createBody"));
+                            afterDiskCreated.run();
+                        }
+                        undo.push(() -> disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(),
+                                disk.resourceGroup(), disk.name()));
+                    }
+                    disks.setManagedBy(disk.toString(), vmId);
+                    undo.push(() -> disks.setManagedBy(disk.toString(), null));
+                }
+                for (JsonNode d : plan.path("detach")) {
+                    String diskId = d.path("diskId").asText();
+                    if (vm.powerState() == PowerState.RUNNING) {
+                        // the guest stops writing first; disconnecting flushes what it wrote
+                        stopExport(vm, d.path("lun").asInt());
+                        undo.push(() -> exports.add(exportsOf(vm)));
+                    }
+                    if (disks.facts(diskId).map(f -> vmId.equalsIgnoreCase(f.managedBy())).orElse(false)) {
+                        disks.setManagedBy(diskId, null);
+                        undo.push(() -> disks.setManagedBy(diskId, vmId));
+                    }
+                }
+                metadata.inTransaction(h -> {
+                    for (JsonNode d : plan.path("detach")) {
+                        h.createUpdate("DELETE FROM compute_vm_disks WHERE disk_id_lower = :d")
+                                .bind("d", key(d.path("diskId").asText())).execute();
+                    }
+                    h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, document = :doc, "
+                                    + "pending_request = NULL WHERE id_lower = :id").bind("s", SUCCEEDED)
+                            .bind("doc", Json.write(plan.path("document"))).bind("id", key(vmId)).execute();
+                    index.put(vmId, RESOURCE_TYPE, vm.location(), tagsJson((ObjectNode) plan.path("document")));
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                while (!undo.isEmpty()) {
+                    try {
+                        undo.pop().run();
+                    } catch (RuntimeException cleanup) {
+                        LOG.warn("undoing the failed update of {}: {}", vmId, cleanup.getMessage());
+                    }
+                }
+                abandonUpdate(vmId, plan);
+                throw e;
+            }
+            if (vm.powerState() == PowerState.RUNNING) {
+                exports.add(exportsOf(findRow(vmId).orElseThrow()));
+            }
+        }
+    }
+
+    /** Drops an update's reservations: the VM is back as it was before it. */
+    private void abandonUpdate(String vmId, JsonNode plan) {
+        metadata.inTransaction(h -> {
+            for (JsonNode a : plan.path("attach")) {
+                h.createUpdate("DELETE FROM compute_vm_disks WHERE disk_id_lower = :d")
+                        .bind("d", key(a.path("diskId").asText())).execute();
+            }
+            h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, pending_request = NULL "
+                    + "WHERE id_lower = :id").bind("s", SUCCEEDED).bind("id", key(vmId)).execute();
+            return null;
+        });
     }
 
     private ObjectNode patchTags(VmRow row, JsonNode body) {
@@ -487,7 +726,14 @@ final class JdbcVirtualMachines implements VirtualMachines {
     @Override
     public ObjectNode patch(Principal caller, String subscriptionId, String resourceGroup, String name,
                             JsonNode body) {
-        return update(require(caller, subscriptionId, resourceGroup, name, "/write"), body);
+        VmRow vm = require(caller, subscriptionId, resourceGroup, name, "/write");
+        checkUnchangeable(vm, body);
+        if (!requested(vm, body).isEmpty()) {
+            throw ArmException.conflict("OperationNotAllowed", "Attach and detach data disks with a PUT of the "
+                    + "virtual machine (as az vm disk attach / detach do), which runs as an operation; PATCH updates "
+                    + "tags only.");
+        }
+        return patchTags(vm, body);
     }
 
     @Override
@@ -548,6 +794,16 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private void stop(VmRow vm, PowerState to) {
         stopExports(vm);
         setPower(vm, to);
+    }
+
+    private void stopExport(VmRow vm, int lun) {
+        ResourceId id = vm.id();
+        String name = VmExports.dataExport(id.resourceGroup(), id.name(), lun);
+        exports.removeExactly(name);
+        NbdServer server = nbd;
+        if (server != null) {
+            server.disconnect(name);
+        }
     }
 
     private void stopExports(VmRow vm) {
@@ -614,10 +870,11 @@ final class JdbcVirtualMachines implements VirtualMachines {
     // ---- resuming after a crash ----
 
     /**
-     * A create a crash interrupted runs again from the request it recorded, taking over what it had done; a write
-     * operation on a VM that is not Creating (an update, or a create that committed just before the crash) is done.
+     * A create or an update of the data disks a crash interrupted runs again from what it recorded, taking over what
+     * it had done; a write operation on a settled VM (a tags update, or a create that committed just before the
+     * crash) is done.
      */
-    private void resumeCreate(AsyncOperations.Operation op) {
+    private void resumeWrite(AsyncOperations.Operation op) {
         VmRow vm = findRow(op.resourceId()).orElseThrow(() -> new ArmException(500, "OperationInterrupted",
                 "The create of the virtual machine " + op.resourceId() + " was interrupted by a restart of Coffre "
                         + "and undone; create it again."));
@@ -638,6 +895,9 @@ final class JdbcVirtualMachines implements VirtualMachines {
             synchronized (lock(vm.resourceId())) {
                 provision(caller, vm, spec, planned, true);
             }
+        } else if (vm.provisioningState().equals(UPDATING)) {
+            JsonNode pending = pendingRequest(vm);
+            applyUpdate(caller(pending.path("caller")), vm.resourceId(), pending.path("update"), true);
         }
         operations.succeed(op.id(), null);
     }
@@ -680,7 +940,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
     }
 
     private static void requireSettled(VmRow vm, String what) {
-        if (vm.provisioningState().equals(CREATING) || vm.provisioningState().equals(DELETING)) {
+        if (List.of(CREATING, UPDATING, DELETING).contains(vm.provisioningState())) {
             throw ArmException.conflict("OperationNotAllowed", "Cannot " + what + " the virtual machine "
                     + vm.id().name() + " while it is " + vm.provisioningState() + "; wait for that to finish.");
         }
@@ -713,8 +973,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
         List<VmDisk> list = new ArrayList<>();
         for (DiskRow d : diskRows(vm.resourceId())) {
             Optional<Disks.DiskFacts> disk = disks.facts(d.diskId());
-            if (disk.isEmpty()) {
-                continue; // a create still running or undone
+            if (disk.isEmpty() || !vm.resourceId().equalsIgnoreCase(disk.get().managedBy())) {
+                continue; // not attached (yet, or any more): a create or update running, interrupted or undone
             }
             list.add(new VmDisk(d.role(), d.lun(), disk.get().resourceId(), disk.get().storeId(),
                     disk.get().encryption()));

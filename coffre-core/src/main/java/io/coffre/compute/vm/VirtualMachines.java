@@ -90,8 +90,10 @@ public interface VirtualMachines extends AutoCloseable {
     }
 
     /**
-     * Creates a VM (201 + operation) or updates its tags (200, operation already succeeded). Validation (size,
-     * region, security profile, disks, DES) happens before anything is written.
+     * Creates a VM (201 + operation) or updates it (200): tags at once (operation already succeeded); data disks
+     * added to or left out of {@code storageProfile.dataDisks} (or {@code toBeDetached}) are attached or detached by
+     * the operation, the VM Updating meanwhile. Validation (size, region, security profile, disks, DES) happens
+     * before anything is written.
      */
     Accepted put(Principal caller, String subscriptionId, String resourceGroup, String name, JsonNode body);
 
@@ -101,7 +103,7 @@ public interface VirtualMachines extends AutoCloseable {
     /** {@code GET .../instanceView}: statuses {@code ProvisioningState/...} and {@code PowerState/...}, disks. */
     ObjectNode instanceView(Principal caller, String subscriptionId, String resourceGroup, String name);
 
-    /** Updates tags only. */
+    /** Updates tags only: data disk changes go through {@link #put}, which runs them as an operation. */
     ObjectNode patch(Principal caller, String subscriptionId, String resourceGroup, String name, JsonNode body);
 
     /** The VMs the caller may read in a subscription, or in one resource group when one is given. */

@@ -50,6 +50,12 @@ final class VmExports implements ExportRegistry {
         }
     }
 
+    void removeExactly(String name) {
+        synchronized (exports) {
+            exports.remove(name);
+        }
+    }
+
     @Override
     public Optional<Export> open(String exportName) {
         synchronized (exports) {

@@ -161,26 +161,41 @@ record VmSpec(String location, VmSizes.VmSize size, String securityType, String 
         int index = 0;
         for (JsonNode d : storage.path("dataDisks")) {
             String where = "storageProfile.dataDisks[" + index++ + "]";
-            if (!d.path("lun").canConvertToInt() || d.path("lun").asInt() < 0 || d.path("lun").asInt() > 63) {
-                throw invalid(where + ".lun", "must be a number from 0 to 63");
-            }
-            int lun = d.path("lun").asInt();
-            if (!luns.add(lun)) {
-                throw invalid(where + ".lun", "LUN " + lun + " is used twice; give each data disk its own LUN");
-            }
-            if (d.path("managedDisk").path("securityProfile").has("securityEncryptionType")) {
-                throw invalid(where + ".managedDisk.securityProfile.securityEncryptionType", "is allowed on the OS "
-                        + "disk only (" + DISK_WITH_VM_GUEST_STATE + " is not allowed on data disks); remove it");
-            }
-            data.add(disk(d, where, lun, vmName + "_disk" + lun, false));
+            int lun = lun(d, where, luns);
+            data.add(dataDisk(d, where, lun, vmName));
         }
-        if (data.size() > size.maxDataDisks()) {
-            throw ArmException.conflict("OperationNotAllowed", "The maximum number of data disks allowed to be "
-                    + "attached to a VM of size " + size.name() + " is " + size.maxDataDisks() + "; the request has "
-                    + data.size() + ". Use a larger size or fewer disks.");
-        }
+        checkDataDiskCount(size, data.size());
         return new VmSpec(location, size, securityType, securityType.equals(CONFIDENTIAL_VM) ? encryptionType : null,
                 desId, os, List.copyOf(data));
+    }
+
+    /** The LUN of a data disk entry, checked and added to {@code luns} (those of the entries before it). */
+    static int lun(JsonNode d, String where, Set<Integer> luns) {
+        if (!d.path("lun").canConvertToInt() || d.path("lun").asInt() < 0 || d.path("lun").asInt() > 63) {
+            throw invalid(where + ".lun", "must be a number from 0 to 63");
+        }
+        int lun = d.path("lun").asInt();
+        if (!luns.add(lun)) {
+            throw invalid(where + ".lun", "LUN " + lun + " is used twice; give each data disk its own LUN");
+        }
+        return lun;
+    }
+
+    /** A data disk entry of a VM, new or to attach; its name defaults to {@code {vmName}_disk{lun}}. */
+    static DiskSpec dataDisk(JsonNode d, String where, int lun, String vmName) {
+        if (d.path("managedDisk").path("securityProfile").has("securityEncryptionType")) {
+            throw invalid(where + ".managedDisk.securityProfile.securityEncryptionType", "is allowed on the OS "
+                    + "disk only (" + DISK_WITH_VM_GUEST_STATE + " is not allowed on data disks); remove it");
+        }
+        return disk(d, where, lun, vmName + "_disk" + lun, false);
+    }
+
+    static void checkDataDiskCount(VmSizes.VmSize size, int dataDisks) {
+        if (dataDisks > size.maxDataDisks()) {
+            throw ArmException.conflict("OperationNotAllowed", "The maximum number of data disks allowed to be "
+                    + "attached to a VM of size " + size.name() + " is " + size.maxDataDisks() + "; the request has "
+                    + dataDisks + ". Use a larger size or fewer disks.");
+        }
     }
 
     private static DiskSpec disk(JsonNode d, String where, Integer lun, String defaultName, boolean os) {

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.AsyncOperations;
+import io.coffre.compute.Disks;
 import io.coffre.compute.nbd.NbdClient;
 import io.coffre.compute.nbd.NbdServer;
 import io.coffre.compute.vm.VirtualMachines.Action;
+import io.coffre.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -79,6 +83,110 @@ class VmNbdTest {
         assertThat(f.await(op).status()).isEqualTo(AsyncOperations.Status.Succeeded);
         assertThat(catchThrowableOfType(IOException.class, () -> NbdClient.connect(address, "rg/vm1/lun0")))
                 .hasMessageContaining("no export");
+    }
+
+    /**
+     * A PUT of the VM as {@code az vm disk attach / detach} sends it (the VM as GET shows it, an entry added, left out
+     * or marked toBeDetached) attaches and detaches data disks of the running VM, exports included; a detached disk
+     * keeps what the guest wrote. A swap at one LUN, a disk another VM has, too many disks and a PATCH are refused
+     * without writing anything.
+     */
+    @Test
+    void aPutAttachesAndDetachesDataDisksOfTheRunningVm() throws Exception {
+        ObjectNode standalone = Json.object().put("location", "uaenorth");
+        standalone.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
+        f.core.disks().put(f.admin, Disks.Kind.DISK, f.subscription, "rg", "extra", standalone);
+        byte[] pattern = new byte[1 << 20];
+        new Random(13).nextBytes(pattern);
+        try (NbdClient data = NbdClient.connect(address, "rg/vm1/lun0")) {
+            data.write(0, pattern, 0, pattern.length, true);
+        }
+
+        ObjectNode attach = vm();
+        ArrayNode dataDisks = (ArrayNode) attach.at("/properties/storageProfile/dataDisks");
+        dataDisks.addObject().put("lun", 1).put("createOption", "Attach").putObject("managedDisk")
+                .put("id", f.diskId("extra"));
+        dataDisks.addObject().put("lun", 2).put("createOption", "Empty").put("diskSizeGB", 1);
+        assertThat(update(attach)).containsExactly(0, 1, 2);
+        assertThat(managedBy("extra")).isEqualToIgnoringCase(f.vmId("vm1"));
+        assertThat(managedBy("vm1_disk2")).isEqualToIgnoringCase(f.vmId("vm1"));
+        try (NbdClient extra = NbdClient.connect(address, "rg/vm1/lun1");
+             NbdClient created = NbdClient.connect(address, "rg/vm1/lun2")) {
+            assertThat(extra.size()).isEqualTo(1L << 30);
+            assertThat(created.size()).isEqualTo(1L << 30);
+        }
+
+        ObjectNode other = f.cvmBody(VmFixture.AMD_SIZE, "DiskWithVMGuestState", null, 1);
+        f.create("vm2", other);
+        ObjectNode swap = vm();
+        ((ObjectNode) swap.at("/properties/storageProfile/dataDisks/2/managedDisk")).put("id", f.diskId("vm2_disk0"));
+        f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", swap), 409,
+                "OperationNotAllowed");
+        ObjectNode taken = vm();
+        ((ArrayNode) taken.at("/properties/storageProfile/dataDisks")).addObject().put("lun", 3)
+                .put("createOption", "Attach").putObject("managedDisk").put("id", f.diskId("vm2_disk0"));
+        f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", taken), 409,
+                "OperationNotAllowed");
+        ObjectNode tooMany = vm();
+        for (int lun = 3; lun < 5; lun++) {
+            ((ArrayNode) tooMany.at("/properties/storageProfile/dataDisks")).addObject().put("lun", lun)
+                    .put("createOption", "Empty").put("diskSizeGB", 1);
+        }
+        f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", tooMany), 409,
+                "OperationNotAllowed");
+        ObjectNode patch = Json.object();
+        patch.putObject("properties").putObject("storageProfile").putArray("dataDisks");
+        f.rejectsWithoutWriting(() -> f.vms.patch(f.admin, f.subscription, "rg", "vm1", patch), 409,
+                "OperationNotAllowed");
+
+        ObjectNode detach = vm();
+        ArrayNode kept = (ArrayNode) detach.at("/properties/storageProfile/dataDisks");
+        kept.remove(0); // lun 0 left out
+        ((ObjectNode) kept.get(0)).put("toBeDetached", true); // lun 1
+        assertThat(update(detach)).containsExactly(2);
+        assertThat(managedBy("vm1_disk0")).isEmpty();
+        assertThat(managedBy("extra")).isEmpty();
+        assertThat(catchThrowableOfType(IOException.class, () -> NbdClient.connect(address, "rg/vm1/lun0")))
+                .hasMessageContaining("no export");
+        assertThat(f.vms.get(f.admin, f.subscription, "rg", "vm1", false).at("/properties/storageProfile/dataDisks")
+                .findValuesAsText("name")).containsExactly("vm1_disk2");
+
+        // attached to the other VM, the detached disk shows what this one's guest wrote
+        ObjectNode moved = vm("vm2");
+        ((ArrayNode) moved.at("/properties/storageProfile/dataDisks")).addObject().put("lun", 1)
+                .put("createOption", "Attach").putObject("managedDisk").put("id", f.diskId("vm1_disk0"));
+        VirtualMachines.Accepted accepted = f.vms.put(f.admin, f.subscription, "rg", "vm2", moved);
+        assertThat(f.await(accepted.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        byte[] read = new byte[pattern.length];
+        try (NbdClient data = NbdClient.connect(address, "rg/vm2/lun1")) {
+            data.read(0, read, 0, read.length);
+        }
+        assertThat(read).isEqualTo(pattern);
+    }
+
+    private ObjectNode vm() {
+        return vm("vm1");
+    }
+
+    private ObjectNode vm(String name) {
+        return f.vms.get(f.admin, f.subscription, "rg", name, false);
+    }
+
+    /** PUTs the VM, waits for the update, returns the LUNs of its data disks. */
+    private List<Integer> update(ObjectNode body) {
+        VirtualMachines.Accepted accepted = f.vms.put(f.admin, f.subscription, "rg", "vm1", body);
+        assertThat(accepted.created()).isFalse();
+        assertThat(accepted.resource().at("/properties/provisioningState").asText()).isEqualTo("Updating");
+        AsyncOperations.Operation op = f.await(accepted.operationId());
+        assertThat(op.status()).as(op.errorCode() + ": " + op.errorMessage())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(vm().at("/properties/provisioningState").asText()).isEqualTo("Succeeded");
+        return f.vms.find(f.vmId("vm1")).orElseThrow().disks().stream()
+                .filter(d -> d.role() == VirtualMachines.DiskRole.DATA).map(VirtualMachines.VmDisk::lun).toList();
+    }
+
+    private String managedBy(String disk) {
+        return f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", disk).path("managedBy").asText("");
     }
 
     @Test

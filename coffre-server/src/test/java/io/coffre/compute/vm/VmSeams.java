@@ -9,8 +9,8 @@ public final class VmSeams {
     }
 
     /**
-     * Makes a VM create, once it has made its {@code disks}-th disk and before attaching it, call {@code reached} and
-     * wait until the process is killed.
+     * Makes a VM create or update, once it has made its {@code disks}-th disk and before attaching it, call {@code
+     * reached} and wait until the process is killed.
      */
     public static void holdCreateAfterDisk(int disks, Runnable reached) {
         AtomicInteger made = new AtomicInteger();
