@@ -905,7 +905,13 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private void resumeDelete(AsyncOperations.Operation op) {
         Optional<VmRow> found = findRow(op.resourceId());
         if (found.isPresent()) {
-            JsonNode pending = pendingRequest(found.get());
+            JsonNode pending;
+            try {
+                pending = pendingRequest(found.get());
+            } catch (ArmException e) {
+                markFailed(found.get());
+                throw e;
+            }
             deleteNow(caller(pending.path("caller")), found.get(), pending.path("after").asText().equals(SUCCEEDED));
         }
         operations.succeed(op.id(), null);
@@ -921,8 +927,10 @@ final class JdbcVirtualMachines implements VirtualMachines {
         String json = metadata.withHandle(h -> h.createQuery("SELECT pending_request FROM compute_virtual_machines "
                 + "WHERE id_lower = :id").bind("id", key(vm.resourceId())).mapTo(String.class).one());
         if (json == null) {
-            throw new IllegalStateException("the " + vm.provisioningState() + " VM " + vm.resourceId()
-                    + " has no pending request to resume");
+            // left by a version of Coffre that did not record it
+            throw new ArmException(500, "OperationInterrupted", "The virtual machine " + vm.resourceId() + " was "
+                    + vm.provisioningState() + " when Coffre restarted and cannot be resumed; it is Failed now: "
+                    + "delete it (and create it again).");
         }
         return Json.parse(json);
     }

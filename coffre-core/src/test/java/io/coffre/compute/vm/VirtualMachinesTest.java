@@ -289,6 +289,26 @@ class VirtualMachinesTest {
     }
 
     @Test
+    void aDeleteLeftUnresumableByAnEarlierVersionFailsTheVmWhichThenDeletes() {
+        f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0));
+        // what a crash mid-delete left before deletes recorded their caller
+        String op = f.core.asyncOperations().start(f.vmId("vm1"), VirtualMachines.RESOURCE_TYPE + "/delete").id();
+        f.core.metadata().inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state ="
+                + " 'Deleting', pending_request = NULL").execute());
+        f.close();
+        f = new VmFixture(dir);
+        AsyncOperations.Operation interrupted = f.await(op);
+        assertThat(interrupted.status()).isEqualTo(AsyncOperations.Status.Failed);
+        assertThat(interrupted.errorCode()).isEqualTo("OperationInterrupted");
+        assertThat(interrupted.errorMessage()).contains("delete it");
+        assertThat(f.vms.get(f.admin, f.subscription, "rg", "vm1", false).at("/properties/provisioningState")
+                .asText()).isEqualTo("Failed");
+        assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "vm1").orElseThrow()).status())
+                .isEqualTo(AsyncOperations.Status.Succeeded);
+        VmFixture.rejects(() -> f.vms.get(f.admin, f.subscription, "rg", "vm1", false), 404, "ResourceNotFound");
+    }
+
+    @Test
     void theOsProfilesSecretsAreNeitherStoredNorReturned() {
         ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
         ((ObjectNode) body.at("/properties/osProfile")).put("adminPassword", "Pa55word-of-the-guest")
