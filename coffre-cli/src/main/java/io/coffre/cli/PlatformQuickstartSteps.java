@@ -71,7 +71,9 @@ final class PlatformQuickstartSteps {
                 .step("restore disks from the restore point, compare SHA-256, read the OS disk's VM guest state",
                         s::restoreAndCompare)
                 .step("stop and start " + VM + " (released again under the new version) and read it back",
-                        s::restartVm);
+                        s::restartVm)
+                .step("attach the restored data disk to the running " + VM + " and read it over NBD",
+                        s::attachRestoredDisk);
     }
 
     private KeyService hsm() {
@@ -209,6 +211,22 @@ final class PlatformQuickstartSteps {
                     + now + ", the guest had written " + afterRestorePoint.get(disk));
         }
         return power + ", guest data intact";
+    }
+
+    /** As az vm disk attach: the guest sees the restore point's data at a new LUN, next to its own disk. */
+    private String attachRestoredDisk() throws IOException {
+        String disk = VM + "-restored-lun0";
+        JsonNode vm = VmCommand.DiskData.attachDisk(session.arm(), GROUP, VM, disk, null, null);
+        boolean listed = false;
+        for (JsonNode data : vm.path("properties").path("storageProfile").path("dataDisks")) {
+            listed |= data.path("name").asText().equals(disk) && data.path("lun").asInt() == 1;
+        }
+        check(listed, "the VM does not list " + disk + " at LUN 1");
+        String read = sha256(readGuest("1"));
+        check(read.equals(atRestorePoint.get("0")), "LUN 1 reads back SHA-256 " + read + ", the restore point "
+                + "held " + atRestorePoint.get("0"));
+        check(sha256(readGuest("0")).equals(afterRestorePoint.get("0")), "LUN 0 changed when LUN 1 was attached");
+        return disk + " at LUN 1 reads " + read.substring(0, 12) + " as at the restore point; LUN 0 unchanged";
     }
 
     /** Disk restore point ids by disk: "os" and the data disks' LUNs. */

@@ -174,20 +174,27 @@ final class VmCommand extends CliCommand {
             if (create != (sizeGb != null)) {
                 throw new UsageError("--new and --size-gb go together: --new --size-gb N makes a new empty disk.");
             }
-            Arm arm = session().arm();
+            return print(attachDisk(session().arm(), group, vm, disk, lun, sizeGb), COLUMNS);
+        }
+
+        /**
+         * Attaches {@code disk} at {@code lun} (null: the lowest free LUN), a new empty disk of {@code newSizeGb}
+         * when that is not null; returns the VM once updated.
+         */
+        static JsonNode attachDisk(Arm arm, String group, String vm, String disk, Integer lun, Integer newSizeGb) {
             ObjectNode body = (ObjectNode) arm.vm(group, vm);
             ArrayNode data = ((ObjectNode) body.path("properties").path("storageProfile")).withArray("dataDisks");
             Set<Integer> used = new HashSet<>(data.findValues("lun").stream().map(JsonNode::asInt).toList());
             int chosen = lun != null ? lun : IntStream.range(0, 64).filter(l -> !used.contains(l)).findFirst()
                     .orElseThrow(() -> new UsageError("Every LUN of " + vm + " is taken."));
             ObjectNode entry = data.addObject().put("lun", chosen).put("name", disk);
-            if (create) {
-                entry.put("createOption", "Empty").put("diskSizeGB", sizeGb);
+            if (newSizeGb != null) {
+                entry.put("createOption", "Empty").put("diskSizeGB", newSizeGb);
             } else {
                 entry.put("createOption", "Attach").putObject("managedDisk").put("id", arm.groupScope(group)
                         + "/providers/Microsoft.Compute/disks/" + disk);
             }
-            return print(update(arm, group, vm, body), COLUMNS);
+            return update(arm, group, vm, body);
         }
 
         @Command(name = "detach", description = "Detach a data disk from a VM (running or not), as az vm disk detach; "

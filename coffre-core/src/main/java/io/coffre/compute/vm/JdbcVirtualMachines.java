@@ -59,7 +59,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private static final String FAILED = "Failed";
     private static final String WRITE_KIND = RESOURCE_TYPE + "/write";
     private static final String DELETE_KIND = RESOURCE_TYPE + "/delete";
-    /** Crash seams for the kill tests: after a create made a disk (not attached yet) ... */
+    /** Crash seams for the kill tests: after a create or update made a disk (not attached yet) ... */
     static volatile Runnable afterDiskCreated = () -> { };
     /** ... and after a delete detached a disk it is to delete (not deleted yet). */
     static volatile Runnable afterDiskDetached = () -> { };
@@ -118,9 +118,10 @@ final class JdbcVirtualMachines implements VirtualMachines {
     }
 
     /**
-     * Running VMs keep running across a restart (their exports come back). A create or delete a crash interrupted is
-     * resumed with its operation ({@link #resumeWrite}, {@link #resumeDelete}); one whose operation was never
-     * recorded (a crash between the VM's commit and the operation's) leaves the VM Failed, to be deleted.
+     * Running VMs keep running across a restart (their exports come back). A create, data disk update or delete a
+     * crash interrupted is resumed with its operation ({@link #resumeWrite}, {@link #resumeDelete}). One whose
+     * operation was never recorded (a crash between the VM's commit and the operation's) had not started: an update
+     * is dropped, a create or delete leaves the VM Failed, to be deleted.
      */
     private void recoverAfterRestart() {
         List<VmRow> unsettled = metadata.withHandle(h -> h.createQuery("SELECT * FROM compute_virtual_machines "
