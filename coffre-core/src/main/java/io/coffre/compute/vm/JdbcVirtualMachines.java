@@ -592,6 +592,18 @@ final class JdbcVirtualMachines implements VirtualMachines {
         ObjectNode pending = Json.object().<ObjectNode>set("caller", callerJson(caller)).set("update", plan);
         try {
             metadata.inTransaction(h -> {
+                // the row lock this takes orders concurrent updates; the plan holds only if the VM is as it was read
+                int settled = h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, "
+                                + "pending_request = :p WHERE id_lower = :id AND provisioning_state = :was")
+                        .bind("s", UPDATING).bind("p", Json.write(pending)).bind("id", key(vm.resourceId()))
+                        .bind("was", vm.provisioningState()).execute();
+                boolean unchanged = settled == 1 && h.createQuery("SELECT document FROM compute_virtual_machines "
+                                + "WHERE id_lower = :id").bind("id", key(vm.resourceId())).mapTo(String.class)
+                        .findOne().map(Json::parse).filter(vm.document()::equals).isPresent();
+                if (!unchanged) {
+                    throw ArmException.conflict("Conflict", "The virtual machine " + vm.id().name() + " changed "
+                            + "while this update was checked (another update ran); read it again and retry.");
+                }
                 for (PlannedDisk d : changes.attach()) {
                     h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, "
                                     + "delete_option) VALUES (:vm, :dl, :d, :r, :lun, :del)")
@@ -599,9 +611,6 @@ final class JdbcVirtualMachines implements VirtualMachines {
                             .bind("r", DiskRole.DATA.name()).bind("lun", d.spec().lun())
                             .bind("del", d.spec().deleteOption()).execute();
                 }
-                h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, pending_request = :p "
-                                + "WHERE id_lower = :id").bind("s", UPDATING).bind("p", Json.write(pending))
-                        .bind("id", key(vm.resourceId())).execute();
                 return null;
             });
         } catch (StoreConflictException e) {
@@ -728,6 +737,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
     public ObjectNode patch(Principal caller, String subscriptionId, String resourceGroup, String name,
                             JsonNode body) {
         VmRow vm = require(caller, subscriptionId, resourceGroup, name, "/write");
+        requireSettled(vm, "update");
         checkUnchangeable(vm, body);
         if (!requested(vm, body).isEmpty()) {
             throw ArmException.conflict("OperationNotAllowed", "Attach and detach data disks with a PUT of the "

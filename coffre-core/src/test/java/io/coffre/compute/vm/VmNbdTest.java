@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.coffre.arm.ArmException;
 import io.coffre.arm.AsyncOperations;
+import io.coffre.arm.ResourceId;
 import io.coffre.compute.Disks;
 import io.coffre.compute.nbd.NbdClient;
 import io.coffre.compute.nbd.NbdServer;
@@ -20,10 +22,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -162,6 +169,66 @@ class VmNbdTest {
             data.read(0, read, 0, read.length);
         }
         assertThat(read).isEqualTo(pattern);
+    }
+
+    /**
+     * Two PUTs racing to attach a disk each: one may be refused (409), none is lost. Whatever the interleaving, the
+     * model lists exactly the data disks attached to the VM.
+     */
+    @Test
+    void racingUpdatesLeaveTheModelAndTheAttachmentsInAgreement() throws Exception {
+        for (String name : List.of("a", "b")) {
+            ObjectNode disk = Json.object().put("location", "uaenorth");
+            disk.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
+            f.core.disks().put(f.admin, Disks.Kind.DISK, f.subscription, "rg", name, disk);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 5; round++) {
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<?>> puts = new ArrayList<>();
+                for (String name : List.of("a", "b")) {
+                    ObjectNode body = vm();
+                    ((ArrayNode) body.at("/properties/storageProfile/dataDisks")).addObject()
+                            .put("lun", name.equals("a") ? 1 : 2).put("createOption", "Attach")
+                            .putObject("managedDisk").put("id", f.diskId(name));
+                    puts.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            f.await(f.vms.put(f.admin, f.subscription, "rg", "vm1", body).operationId());
+                        } catch (ArmException e) {
+                            assertThat(e.status()).as(e.getMessage()).isEqualTo(409);
+                        }
+                        return null;
+                    }));
+                }
+                go.countDown();
+                for (Future<?> put : puts) {
+                    put.get();
+                }
+                List<String> listed = vm().at("/properties/storageProfile/dataDisks").findValuesAsText("name");
+                List<String> attached = f.vms.find(f.vmId("vm1")).orElseThrow().disks().stream()
+                        .filter(d -> d.role() == VirtualMachines.DiskRole.DATA)
+                        .map(d -> ResourceId.parse(d.diskResourceId()).name()).toList();
+                assertThat(listed).as("round %d", round).containsExactlyInAnyOrderElementsOf(attached);
+                for (String name : List.of("a", "b")) {
+                    assertThat(managedBy(name).isEmpty()).as("round %d: %s attached but not listed", round, name)
+                            .isEqualTo(!listed.contains(name));
+                }
+                ObjectNode back = vm();
+                ArrayNode data = (ArrayNode) back.at("/properties/storageProfile/dataDisks");
+                for (int i = data.size() - 1; i >= 0; i--) {
+                    if (data.get(i).path("lun").asInt() != 0) {
+                        data.remove(i);
+                    }
+                }
+                if (listed.size() > 1) {
+                    assertThat(update(back)).containsExactly(0);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private ObjectNode vm() {
