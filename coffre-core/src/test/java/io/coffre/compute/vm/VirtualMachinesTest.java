@@ -278,9 +278,7 @@ class VirtualMachinesTest {
                 .asText()).isEqualTo("Failed");
 
         // a disk of the name the VM's data disk was to have, made by someone else since
-        ObjectNode disk = Json.object().put("location", "uaenorth");
-        disk.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
-        f.core.disks().put(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_disk0", disk);
+        f.emptyDisk("vm1_disk0");
         assertThat(f.await(f.vms.delete(f.admin, f.subscription, "rg", "vm1").orElseThrow()).status())
                 .isEqualTo(AsyncOperations.Status.Succeeded);
         VmFixture.rejects(() -> f.vms.get(f.admin, f.subscription, "rg", "vm1", false), 404, "ResourceNotFound");

@@ -82,6 +82,13 @@ final class VmFixture implements AutoCloseable {
         return desId(desName);
     }
 
+    /** An Unattached empty disk of 1 GiB in group rg, made outside any VM. */
+    void emptyDisk(String name) {
+        ObjectNode disk = Json.object().put("location", "uaenorth");
+        disk.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
+        core.disks().put(admin, io.coffre.compute.Disks.Kind.DISK, subscription, "rg", name, disk);
+    }
+
     String desId(String name) {
         return "/subscriptions/" + subscription + "/resourceGroups/rg/providers/Microsoft.Compute/"
                 + "diskEncryptionSets/" + name;

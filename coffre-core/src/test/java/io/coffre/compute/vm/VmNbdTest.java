@@ -100,9 +100,7 @@ class VmNbdTest {
      */
     @Test
     void aPutAttachesAndDetachesDataDisksOfTheRunningVm() throws Exception {
-        ObjectNode standalone = Json.object().put("location", "uaenorth");
-        standalone.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
-        f.core.disks().put(f.admin, Disks.Kind.DISK, f.subscription, "rg", "extra", standalone);
+        f.emptyDisk("extra");
         byte[] pattern = new byte[1 << 20];
         new Random(13).nextBytes(pattern);
         try (NbdClient data = NbdClient.connect(address, "rg/vm1/lun0")) {
@@ -177,11 +175,8 @@ class VmNbdTest {
      */
     @Test
     void racingUpdatesLeaveTheModelAndTheAttachmentsInAgreement() throws Exception {
-        for (String name : List.of("a", "b")) {
-            ObjectNode disk = Json.object().put("location", "uaenorth");
-            disk.putObject("properties").put("diskSizeGB", 1).putObject("creationData").put("createOption", "Empty");
-            f.core.disks().put(f.admin, Disks.Kind.DISK, f.subscription, "rg", name, disk);
-        }
+        f.emptyDisk("a");
+        f.emptyDisk("b");
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             for (int round = 0; round < 5; round++) {
