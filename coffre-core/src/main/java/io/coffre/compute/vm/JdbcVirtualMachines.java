@@ -178,13 +178,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             ObjectNode pending = Json.object().<ObjectNode>set("caller", callerJson(caller)).set("body", stored);
             metadata.inTransaction(h -> {
                 insert(h, row, subscriptionId, resourceGroup, pending);
-                for (PlannedDisk d : planned) {
-                    h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, "
-                                    + "delete_option) VALUES (:vm, :dl, :d, :r, :lun, :del)")
-                            .bind("vm", key(row.resourceId())).bind("dl", key(d.diskId())).bind("d", d.diskId())
-                            .bind("r", d.role().name()).bind("lun", d.spec().lun())
-                            .bind("del", d.spec().deleteOption()).execute();
-                }
+                planned.forEach(d -> reserve(h, row.resourceId(), d));
                 index.put(row.resourceId(), RESOURCE_TYPE, row.location(), tagsJson(row.document()));
                 return null;
             });
@@ -317,19 +311,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
             if (vm.desId() != null) {
                 keyRelease.release(vm.desId(), vm.vmId(), spec.attestationType());
             }
-            ResourceId id = vm.id();
             for (PlannedDisk d : planned) {
-                if (d.createBody() != null) {
-                    if (!madeBy(vm, d.diskId(), resuming)) {
-                        disks.put(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
-                                ResourceId.parse(d.diskId()).name(), d.createBody());
-                        afterDiskCreated.run();
-                    }
-                    undo.push(() -> disks.delete(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(),
-                            ResourceId.parse(d.diskId()).name()));
-                }
-                disks.setManagedBy(d.diskId(), vm.resourceId());
-                undo.push(() -> disks.setManagedBy(d.diskId(), null));
+                attach(caller, vm, d.diskId(), d.createBody(), resuming, undo);
             }
             if (spec.hasGuestState()) {
                 String osDisk = planned.get(0).diskId();
@@ -343,16 +326,53 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     .bind("p", PowerState.RUNNING.name()).bind("id", key(vm.resourceId())).execute());
             exports.add(exportsOf(findRow(vm.resourceId()).orElseThrow()));
         } catch (RuntimeException e) {
-            while (!undo.isEmpty()) {
-                try {
-                    undo.pop().run();
-                } catch (RuntimeException cleanup) {
-                    LOG.warn("cleaning up the failed create of {}: {}", vm.resourceId(), cleanup.getMessage());
-                }
-            }
+            undoAll(undo, "create", vm.resourceId());
             forget(vm.resourceId());
             throw e;
         }
+    }
+
+    /**
+     * Attaches a disk to the VM, making it first from {@code createBodyOrNull} unless it was made already (see
+     * {@link #madeBy}); pushes what undoes each step.
+     */
+    private void attach(Principal caller, VmRow vm, String diskId, JsonNode createBodyOrNull, boolean resuming,
+                        Deque<Runnable> undo) {
+        if (createBodyOrNull != null) {
+            ResourceId disk = ResourceId.parse(diskId);
+            if (!madeBy(vm, diskId, resuming)) {
+                disks.put(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(), disk.name(),
+                        createBodyOrNull);
+                afterDiskCreated.run();
+            }
+            undo.push(() -> disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
+                    disk.name()));
+        }
+        disks.setManagedBy(diskId, vm.resourceId());
+        undo.push(() -> disks.setManagedBy(diskId, null));
+    }
+
+    /** Runs the undo steps of a failed create or update, newest first; one that fails does not stop the others. */
+    private static void undoAll(Deque<Runnable> undo, String what, String vmId) {
+        while (!undo.isEmpty()) {
+            try {
+                undo.pop().run();
+            } catch (RuntimeException cleanup) {
+                LOG.warn("undoing the failed {} of {}: {}", what, vmId, cleanup.getMessage());
+            }
+        }
+    }
+
+    /** Reserves a disk for the VM: a disk is in one VM's rows at most, so no other create or update takes it. */
+    private static void reserve(Handle h, String vmId, PlannedDisk d) {
+        h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, delete_option) "
+                        + "VALUES (:vm, :dl, :d, :r, :lun, :del)")
+                .bind("vm", key(vmId)).bind("dl", key(d.diskId())).bind("d", d.diskId()).bind("r", d.role().name())
+                .bind("lun", d.spec().lun()).bind("del", d.spec().deleteOption()).execute();
+    }
+
+    private static void unreserve(Handle h, String diskId) {
+        h.createUpdate("DELETE FROM compute_vm_disks WHERE disk_id_lower = :d").bind("d", key(diskId)).execute();
     }
 
     /**
@@ -604,13 +624,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     throw ArmException.conflict("Conflict", "The virtual machine " + vm.id().name() + " changed "
                             + "while this update was checked (another update ran); read it again and retry.");
                 }
-                for (PlannedDisk d : changes.attach()) {
-                    h.createUpdate("INSERT INTO compute_vm_disks (vm_id_lower, disk_id_lower, disk_id, role, lun, "
-                                    + "delete_option) VALUES (:vm, :dl, :d, :r, :lun, :del)")
-                            .bind("vm", key(vm.resourceId())).bind("dl", key(d.diskId())).bind("d", d.diskId())
-                            .bind("r", DiskRole.DATA.name()).bind("lun", d.spec().lun())
-                            .bind("del", d.spec().deleteOption()).execute();
-                }
+                changes.attach().forEach(d -> reserve(h, vm.resourceId(), d));
                 return null;
             });
         } catch (StoreConflictException e) {
@@ -640,18 +654,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             Deque<Runnable> undo = new ArrayDeque<>();
             try {
                 for (JsonNode a : plan.path("attach")) {
-                    ResourceId disk = ResourceId.parse(a.path("diskId").asText());
-                    if (a.has("createBody")) {
-                        if (!madeBy(vm, disk.toString(), resuming)) {
-                            disks.put(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
-                                    disk.name(), a.path("createBody"));
-                            afterDiskCreated.run();
-                        }
-                        undo.push(() -> disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(),
-                                disk.resourceGroup(), disk.name()));
-                    }
-                    disks.setManagedBy(disk.toString(), vmId);
-                    undo.push(() -> disks.setManagedBy(disk.toString(), null));
+                    attach(caller, vm, a.path("diskId").asText(), a.get("createBody"), resuming, undo);
                 }
                 for (JsonNode d : plan.path("detach")) {
                     String diskId = d.path("diskId").asText();
@@ -666,10 +669,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     }
                 }
                 metadata.inTransaction(h -> {
-                    for (JsonNode d : plan.path("detach")) {
-                        h.createUpdate("DELETE FROM compute_vm_disks WHERE disk_id_lower = :d")
-                                .bind("d", key(d.path("diskId").asText())).execute();
-                    }
+                    plan.path("detach").forEach(d -> unreserve(h, d.path("diskId").asText()));
                     h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, document = :doc, "
                                     + "pending_request = NULL WHERE id_lower = :id").bind("s", SUCCEEDED)
                             .bind("doc", Json.write(plan.path("document"))).bind("id", key(vmId)).execute();
@@ -677,13 +677,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     return null;
                 });
             } catch (RuntimeException e) {
-                while (!undo.isEmpty()) {
-                    try {
-                        undo.pop().run();
-                    } catch (RuntimeException cleanup) {
-                        LOG.warn("undoing the failed update of {}: {}", vmId, cleanup.getMessage());
-                    }
-                }
+                undoAll(undo, "update", vmId);
                 abandonUpdate(vmId, plan);
                 throw e;
             }
@@ -696,10 +690,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
     /** Drops an update's reservations: the VM is back as it was before it. */
     private void abandonUpdate(String vmId, JsonNode plan) {
         metadata.inTransaction(h -> {
-            for (JsonNode a : plan.path("attach")) {
-                h.createUpdate("DELETE FROM compute_vm_disks WHERE disk_id_lower = :d")
-                        .bind("d", key(a.path("diskId").asText())).execute();
-            }
+            plan.path("attach").forEach(a -> unreserve(h, a.path("diskId").asText()));
             h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state = :s, pending_request = NULL "
                     + "WHERE id_lower = :id").bind("s", SUCCEEDED).bind("id", key(vmId)).execute();
             return null;
