@@ -86,7 +86,9 @@ final class FileBlobStore implements BlobStore {
                 created.add(d);
             }
             try {
-                Files.createDirectories(dir);
+                if (!created.isEmpty()) { // a mkdir of an existing directory costs a syscall and an exception
+                    Files.createDirectories(dir);
+                }
                 files.create(tmp, data);
                 return created;
             } catch (NoSuchFileException | FileAlreadyExistsException e) {
