@@ -164,15 +164,16 @@ run("vm-flow", async () => {
   result.restoredSha256 = sha256(await download(restoredRead.accessSAS));
   await client.disks.beginRevokeAccessAndWait(rg, "vm-data-restored");
 
-  step("virtualMachines.beginCreateOrUpdateAndWait attaching a data disk (as az vm disk attach), then detaching it");
+  step("virtualMachines.beginCreateOrUpdateAndWait attaching a data disk (as az vm disk attach), "
+    + "then beginUpdateAndWait (PATCH) detaching it");
   const current = await client.virtualMachines.get(rg, "cvm1");
   current.storageProfile.dataDisks.push({ lun: 1, createOption: "Attach", managedDisk: { id: restored.id } });
   const attached = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm1", current);
   result.attach = { luns: attached.storageProfile.dataDisks.map((d) => d.lun),
     provisioningState: attached.provisioningState,
     restoredManagedBy: (await client.disks.get(rg, "vm-data-restored")).managedBy };
-  attached.storageProfile.dataDisks = attached.storageProfile.dataDisks.filter((d) => d.lun !== 1);
-  const detached = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm1", attached);
+  const detached = await client.virtualMachines.beginUpdateAndWait(rg, "cvm1",
+    { storageProfile: { dataDisks: attached.storageProfile.dataDisks.filter((d) => d.lun !== 1) } });
   result.detach = { luns: detached.storageProfile.dataDisks.map((d) => d.lun),
     restoredState: (await client.disks.get(rg, "vm-data-restored")).diskState };
 

@@ -36,10 +36,7 @@ final class VirtualMachineRoutes implements RouteModule {
         String item = GROUP + COLLECTION + "/{name}";
         routes.put(item, ctx -> {
             ArmRequest r = begin(ctx);
-            VirtualMachines.Accepted accepted = vms.put(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody());
-            polling(ctx, accepted.operationId(), accepted.resource().path("location").asText(),
-                    accepted.created() ? 201 : 200);
-            ctx.json(accepted.resource());
+            accepted(ctx, vms.put(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.get(item, ctx -> {
             ArmRequest r = begin(ctx);
@@ -48,7 +45,7 @@ final class VirtualMachineRoutes implements RouteModule {
         });
         routes.patch(item, ctx -> {
             ArmRequest r = begin(ctx);
-            ctx.json(vms.patch(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody()));
+            accepted(ctx, vms.patch(r.caller(), sub(ctx), group(ctx), name(ctx), r.objectBody()));
         });
         routes.delete(item, ctx -> {
             ArmRequest r = begin(ctx);
@@ -81,6 +78,12 @@ final class VirtualMachineRoutes implements RouteModule {
             ArmRequest r = begin(ctx);
             Paging.renderPage(ctx, vms.list(r.caller(), sub(ctx), null), "$top", PAGE_SIZE, PAGE_SIZE);
         });
+    }
+
+    private void accepted(Context ctx, VirtualMachines.Accepted accepted) {
+        polling(ctx, accepted.operationId(), accepted.resource().path("location").asText(),
+                accepted.created() ? 201 : 200);
+        ctx.json(accepted.resource());
     }
 
     private void polling(Context ctx, String operationId, String location, int status) {

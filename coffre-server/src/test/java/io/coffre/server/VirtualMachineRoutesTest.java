@@ -1,6 +1,7 @@
 package io.coffre.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.coffre.compute.nbd.NbdClient;
@@ -95,6 +96,23 @@ class VirtualMachineRoutesTest {
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(Json.parse(bad.body()).at("/error/code").asText()).isEqualTo("BadRequest");
             assertThat(server.send("POST", MGMT, vm + "/hibernate" + V, token, "").statusCode()).isEqualTo(404);
+
+            // a PATCH of the data disks (as the SDKs' beginUpdate sends it) runs as an operation, like a PUT
+            HttpResponse<String> patched = server.send("PATCH", MGMT, vm + V, token,
+                    "{\"tags\":{\"env\":\"test\"},\"properties\":{\"storageProfile\":{\"dataDisks\":[]}}}");
+            assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+            assertThat(Json.parse(patched.body()).at("/properties/provisioningState").asText()).isEqualTo("Updating");
+            assertThat(poll(server, token, patched)).isEqualTo("Succeeded");
+            // where a PATCH's poller reads its result: the Location URL answers with the VM
+            HttpResponse<String> result = server.send(HttpRequest.newBuilder(URI.create(
+                    patched.headers().firstValue("Location").orElseThrow())).GET()
+                    .header("Authorization", "Bearer " + token));
+            assertThat(result.statusCode()).as(result.body()).isEqualTo(200);
+            JsonNode updated = Json.parse(result.body());
+            assertThat(updated.path("id").asText()).isEqualToIgnoringCase(vm);
+            assertThat(updated.at("/properties/storageProfile/dataDisks")).isEmpty();
+            assertThat(updated.at("/tags/env").asText()).isEqualTo("test");
+            assertThatThrownBy(() -> NbdClient.connect(nbd, "rg1/vm1/lun0")).hasMessageContaining("no export");
 
             HttpResponse<String> deleted = server.send("DELETE", MGMT, vm + V, token, null);
             assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);

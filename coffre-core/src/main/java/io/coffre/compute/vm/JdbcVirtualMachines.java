@@ -156,17 +156,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
         access.require(caller, id.toString(), RESOURCE_TYPE + "/write", false);
         Optional<VmRow> existing = findRow(id.toString());
         if (existing.isPresent()) {
-            // an update must not report success on a VM whose create is running or failed
-            requireSettled(existing.get(), "update");
-            checkUnchangeable(existing.get(), body);
-            DiskChanges changes = diskChanges(caller, existing.get(), body);
-            if (!changes.isEmpty()) {
-                return startUpdate(caller, existing.get(), changes);
-            }
-            ObjectNode updated = patchTags(existing.get(), body);
-            AsyncOperations.Operation op = operations.start(id.toString(), WRITE_KIND);
-            operations.succeed(op.id(), null);
-            return new Accepted(updated, false, op.id());
+            return update(caller, existing.get(), body);
         }
         VmSpec spec = VmSpec.parse(body, name);
         List<PlannedDisk> planned = plan(caller, id, spec, false);
@@ -635,7 +625,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
         try {
             op = operations.runAsync(vm.resourceId(), WRITE_KIND, () -> {
                 applyUpdate(caller, vm.resourceId(), plan, false);
-                return null;
+                return operationResult(vm.resourceId());
             });
         } catch (RuntimeException e) {
             abandonUpdate(vm.resourceId(), plan);
@@ -725,17 +715,35 @@ final class JdbcVirtualMachines implements VirtualMachines {
     }
 
     @Override
-    public ObjectNode patch(Principal caller, String subscriptionId, String resourceGroup, String name,
-                            JsonNode body) {
-        VmRow vm = require(caller, subscriptionId, resourceGroup, name, "/write");
+    public Accepted patch(Principal caller, String subscriptionId, String resourceGroup, String name,
+                          JsonNode body) {
+        return update(caller, require(caller, subscriptionId, resourceGroup, name, "/write"), body);
+    }
+
+    /**
+     * A PUT of an existing VM or a PATCH: both replace {@code storageProfile.dataDisks} when they carry it (a PATCH
+     * replaces arrays as a whole), so both attach and detach through the same operation; tags change at once.
+     */
+    private Accepted update(Principal caller, VmRow vm, JsonNode body) {
+        // an update must not report success on a VM whose create is running or failed
         requireSettled(vm, "update");
         checkUnchangeable(vm, body);
-        if (!requested(vm, body).isEmpty()) {
-            throw ArmException.conflict("OperationNotAllowed", "Attach and detach data disks with a PUT of the "
-                    + "virtual machine (as az vm disk attach / detach do), which runs as an operation; PATCH updates "
-                    + "tags only.");
+        DiskChanges changes = diskChanges(caller, vm, body);
+        if (!changes.isEmpty()) {
+            return startUpdate(caller, vm, changes);
         }
-        return patchTags(vm, body);
+        ObjectNode updated = patchTags(vm, body);
+        AsyncOperations.Operation op = operations.start(vm.resourceId(), WRITE_KIND);
+        operations.succeed(op.id(), Json.write(updated));
+        return new Accepted(updated, false, op.id());
+    }
+
+    /**
+     * What an update's {@code Location} URL answers once it is done: the VM, which is where a PATCH's poller reads
+     * its result (a PUT's reads the VM's own URL).
+     */
+    private String operationResult(String vmId) {
+        return Json.write(render(findRow(vmId).orElseThrow(), false));
     }
 
     @Override
@@ -901,7 +909,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             JsonNode pending = pendingRequest(vm);
             applyUpdate(caller(pending.path("caller")), vm.resourceId(), pending.path("update"), true);
         }
-        operations.succeed(op.id(), null);
+        operations.succeed(op.id(), operationResult(vm.resourceId()));
     }
 
     private void resumeDelete(AsyncOperations.Operation op) {

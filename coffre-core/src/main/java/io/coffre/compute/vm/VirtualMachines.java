@@ -103,8 +103,11 @@ public interface VirtualMachines extends AutoCloseable {
     /** {@code GET .../instanceView}: statuses {@code ProvisioningState/...} and {@code PowerState/...}, disks. */
     ObjectNode instanceView(Principal caller, String subscriptionId, String resourceGroup, String name);
 
-    /** Updates tags only: data disk changes go through {@link #put}, which runs them as an operation. */
-    ObjectNode patch(Principal caller, String subscriptionId, String resourceGroup, String name, JsonNode body);
+    /**
+     * Updates tags, and the data disks as {@link #put} does when {@code storageProfile.dataDisks} is given (a PATCH
+     * replaces the array as a whole, as ARM's merge does); answered as an update (200 + operation).
+     */
+    Accepted patch(Principal caller, String subscriptionId, String resourceGroup, String name, JsonNode body);
 
     /** The VMs the caller may read in a subscription, or in one resource group when one is given. */
     List<ObjectNode> list(Principal caller, String subscriptionId, String resourceGroupOrNull);

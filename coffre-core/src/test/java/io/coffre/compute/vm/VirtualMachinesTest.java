@@ -145,9 +145,10 @@ class VirtualMachinesTest {
 
         assertThat(f.vms.list(f.admin, f.subscription, null)).extracting(v -> v.path("name").asText())
                 .containsExactly("vm1");
-        ObjectNode tagged = f.vms.patch(f.admin, f.subscription, "rg", "vm1",
+        VirtualMachines.Accepted tagged = f.vms.patch(f.admin, f.subscription, "rg", "vm1",
                 Json.parse("{\"tags\":{\"env\":\"test\"}}"));
-        assertThat(tagged.path("tags").path("env").asText()).isEqualTo("test");
+        assertThat(f.await(tagged.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(tagged.resource().path("tags").path("env").asText()).isEqualTo("test");
 
         // delete: the OS disk (deleteOption Delete) goes with its guest state, the data disks (Detach) stay
         String op = f.vms.delete(f.admin, f.subscription, "rg", "vm1").orElseThrow();

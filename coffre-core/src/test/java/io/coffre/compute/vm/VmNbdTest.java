@@ -94,12 +94,12 @@ class VmNbdTest {
 
     /**
      * A PUT of the VM as {@code az vm disk attach / detach} sends it (the VM as GET shows it, an entry added, left out
-     * or marked toBeDetached) attaches and detaches data disks of the running VM, exports included; a detached disk
-     * keeps what the guest wrote. A swap at one LUN, a disk another VM has, too many disks and a PATCH are refused
-     * without writing anything.
+     * or marked toBeDetached) attaches and detaches data disks of the running VM, exports included, and so does a
+     * PATCH of the data disks; a detached disk keeps what the guest wrote. A swap at one LUN (by PUT or PATCH), a
+     * disk another VM has and too many disks are refused without writing anything.
      */
     @Test
-    void aPutAttachesAndDetachesDataDisksOfTheRunningVm() throws Exception {
+    void aPutOrAPatchAttachesAndDetachesDataDisksOfTheRunningVm() throws Exception {
         f.emptyDisk("extra");
         byte[] pattern = new byte[1 << 20];
         new Random(13).nextBytes(pattern);
@@ -139,15 +139,20 @@ class VmNbdTest {
         }
         f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", tooMany), 409,
                 "OperationNotAllowed");
-        ObjectNode patch = Json.object();
-        patch.putObject("properties").putObject("storageProfile").putArray("dataDisks");
-        f.rejectsWithoutWriting(() -> f.vms.patch(f.admin, f.subscription, "rg", "vm1", patch), 409,
+        ObjectNode swapByPatch = Json.object();
+        swapByPatch.putObject("properties").putObject("storageProfile")
+                .set("dataDisks", swap.at("/properties/storageProfile/dataDisks"));
+        f.rejectsWithoutWriting(() -> f.vms.patch(f.admin, f.subscription, "rg", "vm1", swapByPatch), 409,
                 "OperationNotAllowed");
 
+        // a PATCH carrying only the data disks, as the SDKs' beginUpdate sends it: lun 0 left out
+        ArrayNode kept = (ArrayNode) vm().at("/properties/storageProfile/dataDisks");
+        kept.remove(0);
+        ObjectNode patch = Json.object();
+        patch.putObject("properties").putObject("storageProfile").set("dataDisks", kept);
+        assertThat(update(f.vms.patch(f.admin, f.subscription, "rg", "vm1", patch))).containsExactly(1, 2);
         ObjectNode detach = vm();
-        ArrayNode kept = (ArrayNode) detach.at("/properties/storageProfile/dataDisks");
-        kept.remove(0); // lun 0 left out
-        ((ObjectNode) kept.get(0)).put("toBeDetached", true); // lun 1
+        ((ObjectNode) detach.at("/properties/storageProfile/dataDisks/0")).put("toBeDetached", true); // lun 1
         assertThat(update(detach)).containsExactly(2);
         assertThat(managedBy("vm1_disk0")).isEmpty();
         assertThat(managedBy("extra")).isEmpty();
@@ -236,7 +241,11 @@ class VmNbdTest {
 
     /** PUTs the VM, waits for the update, returns the LUNs of its data disks. */
     private List<Integer> update(ObjectNode body) {
-        VirtualMachines.Accepted accepted = f.vms.put(f.admin, f.subscription, "rg", "vm1", body);
+        return update(f.vms.put(f.admin, f.subscription, "rg", "vm1", body));
+    }
+
+    /** Waits for an update of vm1 that changes its disks, returns the LUNs of its data disks. */
+    private List<Integer> update(VirtualMachines.Accepted accepted) {
         assertThat(accepted.created()).isFalse();
         assertThat(accepted.resource().at("/properties/provisioningState").asText()).isEqualTo("Updating");
         AsyncOperations.Operation op = f.await(accepted.operationId());
