@@ -57,6 +57,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
     private static final String DELETING = "Deleting";
     private static final String UPDATING = "Updating";
     private static final String FAILED = "Failed";
+    /** The pending request's list of the disks its run made. */
+    private static final String MADE = "made";
     private static final String WRITE_KIND = RESOURCE_TYPE + "/write";
     private static final String DELETE_KIND = RESOURCE_TYPE + "/delete";
     /** Crash seams for the kill tests: after a create or update made a disk (not attached yet) ... */
@@ -333,13 +335,36 @@ final class JdbcVirtualMachines implements VirtualMachines {
             if (!madeBy(vm, diskId, resuming)) {
                 disks.put(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(), disk.name(),
                         createBodyOrNull);
+                recordMade(vm.resourceId(), diskId);
                 afterDiskCreated.run();
             }
-            undo.push(() -> disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(),
-                    disk.name()));
+            undo.push(() -> deleteDisk(caller, diskId));
         }
         disks.setManagedBy(diskId, vm.resourceId());
         undo.push(() -> disks.setManagedBy(diskId, null));
+    }
+
+    private void deleteDisk(Principal caller, String diskId) {
+        ResourceId disk = ResourceId.parse(diskId);
+        disks.delete(caller, Disks.Kind.DISK, disk.subscriptionId(), disk.resourceGroup(), disk.name());
+    }
+
+    /**
+     * Notes a disk the running create or update made in the VM's pending request, so that after a crash an undo
+     * knows it for its own (a disk made just before the crash, before this note, is left behind by such an undo).
+     */
+    private void recordMade(String vmId, String diskId) {
+        metadata.inTransaction(h -> {
+            String json = h.createQuery("SELECT pending_request FROM compute_virtual_machines WHERE id_lower = :id")
+                    .bind("id", key(vmId)).mapTo(String.class).findOne().orElse(null);
+            if (json != null) {
+                ObjectNode pending = (ObjectNode) Json.parse(json);
+                (pending.has(MADE) ? (ArrayNode) pending.get(MADE) : pending.putArray(MADE)).add(diskId);
+                h.createUpdate("UPDATE compute_virtual_machines SET pending_request = :p WHERE id_lower = :id")
+                        .bind("p", Json.write(pending)).bind("id", key(vmId)).execute();
+            }
+            return null;
+        });
     }
 
     /** Runs the undo steps of a failed create or update, newest first; one that fails does not stop the others. */
@@ -881,25 +906,33 @@ final class JdbcVirtualMachines implements VirtualMachines {
 
     /**
      * A create or an update of the data disks a crash interrupted runs again from what it recorded, taking over what
-     * it had done; a write operation on a settled VM (a tags update, or a create that committed just before the
-     * crash) is done.
+     * it had done; a create that cannot be planned again is undone instead. A write operation on a settled VM (a
+     * tags update, or a create that committed just before the crash) is done.
      */
     private void resumeWrite(AsyncOperations.Operation op) {
         VmRow vm = findRow(op.resourceId()).orElseThrow(() -> new ArmException(500, "OperationInterrupted",
                 "The create of the virtual machine " + op.resourceId() + " was interrupted by a restart of Coffre "
                         + "and undone; create it again."));
         if (vm.provisioningState().equals(CREATING)) {
+            JsonNode pending;
             Principal caller;
-            VmSpec spec;
-            List<PlannedDisk> planned;
             try {
-                JsonNode pending = pendingRequest(vm);
+                pending = pendingRequest(vm);
                 caller = caller(pending.path("caller"));
-                spec = VmSpec.parse(pending.path("body"), vm.id().name());
-                planned = plan(caller, vm.id(), spec, true);
             } catch (RuntimeException e) {
                 // what the interrupted run attached stays attached to the Failed VM until it is deleted
                 markFailed(vm);
+                throw e;
+            }
+            VmSpec spec;
+            List<PlannedDisk> planned;
+            try {
+                spec = VmSpec.parse(pending.path("body"), vm.id().name());
+                planned = plan(caller, vm.id(), spec, true);
+            } catch (RuntimeException e) {
+                synchronized (lock(vm.resourceId())) {
+                    undoInterruptedCreate(caller, vm, pending);
+                }
                 throw e;
             }
             synchronized (lock(vm.resourceId())) {
@@ -925,6 +958,32 @@ final class JdbcVirtualMachines implements VirtualMachines {
             deleteNow(caller(pending.path("caller")), found.get(), pending.path("after").asText().equals(SUCCEEDED));
         }
         operations.succeed(op.id(), null);
+    }
+
+    /**
+     * Undoes what an interrupted create did when it cannot go on (planning it again failed, e.g. the DES lost its key
+     * permissions while Coffre was down), as a failed create undoes itself: the disks it attached are detached, those
+     * it made (as {@link #recordMade} noted them) are deleted with their guest state, and the VM is gone.
+     */
+    private void undoInterruptedCreate(Principal caller, VmRow vm, JsonNode pending) {
+        Set<String> made = new HashSet<>();
+        pending.path(MADE).forEach(d -> made.add(key(d.asText())));
+        Deque<Runnable> undo = new ArrayDeque<>();
+        for (DiskRow d : diskRows(vm.resourceId())) {
+            Optional<Disks.DiskFacts> disk = disks.facts(d.diskId());
+            if (disk.isEmpty()) {
+                continue;
+            }
+            if (made.contains(key(d.diskId()))) {
+                undo.push(() -> deleteDisk(caller, d.diskId()));
+                undo.push(() -> dropGuestState(d.diskId()));
+            }
+            if (vm.resourceId().equalsIgnoreCase(disk.get().managedBy())) {
+                undo.push(() -> disks.setManagedBy(d.diskId(), null));
+            }
+        }
+        undoAll(undo, "create", vm.resourceId());
+        forget(vm.resourceId());
     }
 
     private void markFailed(VmRow vm) {

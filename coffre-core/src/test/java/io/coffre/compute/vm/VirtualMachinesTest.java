@@ -4,6 +4,7 @@ import static io.coffre.compute.vm.VmFixture.AMD_SIZE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.coffre.arm.AsyncOperations;
 import io.coffre.compute.Disks;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -284,6 +286,52 @@ class VirtualMachinesTest {
                 .isEqualTo(AsyncOperations.Status.Succeeded);
         VmFixture.rejects(() -> f.vms.get(f.admin, f.subscription, "rg", "vm1", false), 404, "ResourceNotFound");
         assertThat(f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "vm1_disk0")
+                .at("/properties/diskState").asText()).isEqualTo("Unattached");
+    }
+
+    /**
+     * A create a crash interrupted that cannot be planned again after the restart (its DES lost its key permissions
+     * meanwhile) is undone as a failed create is: the disk it attached is detached and kept, the ones it made are
+     * deleted with the guest state, the VM is gone and its operation says why.
+     */
+    @Test
+    void anInterruptedCreateThatCannotGoOnAfterTheRestartIsUndone() {
+        f.emptyDisk("extra");
+        ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
+        ArrayNode dataDisks = (ArrayNode) body.at("/properties/storageProfile/dataDisks");
+        dataDisks.addObject().put("lun", 0).put("createOption", "Attach").putObject("managedDisk")
+                .put("id", f.diskId("extra"));
+        dataDisks.addObject().put("lun", 1).put("createOption", "Empty").put("diskSizeGB", 1);
+        // what the create had recorded when it had made its last disk, before attaching it
+        AtomicReference<String> pending = new AtomicReference<>();
+        JdbcVirtualMachines.afterDiskCreated = () -> pending.set(f.core.metadata().withHandle(h -> h.createQuery(
+                "SELECT pending_request FROM compute_virtual_machines").mapTo(String.class).one()));
+        try {
+            f.create("vm1", body);
+        } finally {
+            JdbcVirtualMachines.afterDiskCreated = () -> { };
+        }
+        String osDisk = f.vms.find(f.vmId("vm1")).orElseThrow().disks().get(0).diskResourceId();
+        String madeDataDisk = f.diskId("vm1_disk1");
+        assertThat(f.vms.guestState(osDisk)).isPresent();
+        // the state a crash at that point leaves, and the DES's permissions revoked while Coffre is down
+        f.core.disks().setManagedBy(madeDataDisk, null);
+        f.core.metadata().inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state ="
+                + " 'Creating', power_state = 'STOPPED', pending_request = :p").bind("p", pending.get()).execute());
+        String op = f.core.asyncOperations().start(f.vmId("vm1"), VirtualMachines.RESOURCE_TYPE + "/write").id();
+        f.grant(f.core.diskEncryptionSets().get(f.admin, f.subscription, "rg", "des-cvm").at("/identity/principalId")
+                .asText());
+        f.close();
+        f = new VmFixture(dir);
+
+        AsyncOperations.Operation failed = f.await(op);
+        assertThat(failed.status()).isEqualTo(AsyncOperations.Status.Failed);
+        assertThat(failed.errorMessage()).contains("unwrapKey", "az keyvault set-policy");
+        VmFixture.rejects(() -> f.vms.get(f.admin, f.subscription, "rg", "vm1", false), 404, "ResourceNotFound");
+        assertThat(f.core.disks().facts(osDisk)).isEmpty();
+        assertThat(f.core.disks().facts(madeDataDisk)).isEmpty();
+        assertThat(f.vms.guestState(osDisk)).isEmpty();
+        assertThat(f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", "extra")
                 .at("/properties/diskState").asText()).isEqualTo("Unattached");
     }
 
