@@ -894,8 +894,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
                 disks.setManagedBy(d.diskId(), null);
                 if (d.deleteOption().equals("Delete")) {
                     afterDiskDetached.run();
-                    ResourceId id = ResourceId.parse(d.diskId());
-                    disks.delete(caller, Disks.Kind.DISK, id.subscriptionId(), id.resourceGroup(), id.name());
+                    deleteDisk(caller, d.diskId());
                 }
             }
             forget(vm.resourceId());

@@ -167,11 +167,7 @@ class VmNbdTest {
                 .put("createOption", "Attach").putObject("managedDisk").put("id", f.diskId("vm1_disk0"));
         VirtualMachines.Accepted accepted = f.vms.put(f.admin, f.subscription, "rg", "vm2", moved);
         assertThat(f.await(accepted.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
-        byte[] read = new byte[pattern.length];
-        try (NbdClient data = NbdClient.connect(address, "rg/vm2/lun1")) {
-            data.read(0, read, 0, read.length);
-        }
-        assertThat(read).isEqualTo(pattern);
+        assertThat(readStart("rg/vm2/lun1", pattern.length)).isEqualTo(pattern);
     }
 
     /**
@@ -256,6 +252,15 @@ class VmNbdTest {
                 .filter(d -> d.role() == VirtualMachines.DiskRole.DATA).map(VirtualMachines.VmDisk::lun).toList();
     }
 
+    /** The first {@code length} bytes of an export, read over NBD. */
+    private byte[] readStart(String export, int length) throws IOException {
+        byte[] read = new byte[length];
+        try (NbdClient data = NbdClient.connect(address, export)) {
+            data.read(0, read, 0, length);
+        }
+        return read;
+    }
+
     private String managedBy(String disk) {
         return f.core.disks().get(f.admin, Disks.Kind.DISK, f.subscription, "rg", disk).path("managedBy").asText("");
     }
@@ -273,11 +278,7 @@ class VmNbdTest {
         nbd = f.vms.serveNbd(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         address = new InetSocketAddress(InetAddress.getLoopbackAddress(), nbd.port());
         assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().powerState()).isEqualTo(VirtualMachines.PowerState.RUNNING);
-        byte[] read = new byte[pattern.length];
-        try (NbdClient data = NbdClient.connect(address, "rg/vm1/lun0")) {
-            data.read(0, read, 0, read.length);
-        }
-        assertThat(read).isEqualTo(pattern);
+        assertThat(readStart("rg/vm1/lun0", pattern.length)).isEqualTo(pattern);
     }
 
     @Test
