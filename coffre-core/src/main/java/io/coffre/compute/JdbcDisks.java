@@ -599,13 +599,13 @@ final class JdbcDisks implements Disks {
         }
         try (BlockDevice device = store.open(writable)) {
             checkWrite(offset, length, data, device.size());
+            // the page is acknowledged (201) only once it is durable, as a page blob's Put Page is
             if (data == null) {
                 device.trim(offset, length);
+                device.flush();
             } else {
-                device.write(offset, data, 0, data.length, false);
+                device.writeOwned(offset, data, true); // the body is not used after this
             }
-            // the page is acknowledged (201) only once it is durable, as a page blob's Put Page is
-            device.flush();
         }
     }
 

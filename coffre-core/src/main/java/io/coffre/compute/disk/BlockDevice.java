@@ -15,6 +15,14 @@ public interface BlockDevice extends AutoCloseable {
 
     void write(long offset, byte[] source, int sourceOffset, int length, boolean fua);
 
+    /**
+     * Writes all of {@code source}, which the caller hands over and never touches again, so a device may keep the
+     * array instead of copying it (a page upload's body, a whole block).
+     */
+    default void writeOwned(long offset, byte[] source, boolean fua) {
+        write(offset, source, 0, source.length, fua);
+    }
+
     /** Makes every acknowledged write durable. */
     void flush();
 

@@ -44,6 +44,7 @@ final class DefaultDiskStore implements DiskStore {
     private final DiskMetadata metadata;
     private final BlockObjects objects;
     private final Reclaimer reclaimer;
+    private final ObjectNames names;
     private final DataKeyRing keys;
     private final Settings settings;
     private final ExecutorService workers;
@@ -71,6 +72,8 @@ final class DefaultDiskStore implements DiskStore {
         this.metadata = new DiskMetadata(metadataStore);
         this.objects = new BlockObjects(blobs, keys, random, settings.cachedBlocks());
         this.reclaimer = new Reclaimer(metadata, objects, settings.wallClock(), settings.uncommittedGraceMillis());
+        // an eighth of the grace: far from the half after which a flush no longer trusts a seal's name
+        this.names = new ObjectNames(objects, metadata, settings.wallClock(), settings.uncommittedGraceMillis() / 8);
         this.keys = keys;
         this.settings = settings;
         AtomicInteger threads = new AtomicInteger();
@@ -123,7 +126,7 @@ final class DefaultDiskStore implements DiskStore {
                             + "writing. Create a disk from it (a copy) and open that.");
                 }
                 shared = new Shared(new WriteBackDevice(diskId, row.sizeBytes(), row.writeKeyId(),
-                        metadata.blocks(diskId), metadata, objects, reclaimer, workers, settings.wallClock(),
+                        metadata.blocks(diskId), metadata, objects, names, reclaimer, workers, settings.wallClock(),
                         settings.bufferBytesPerDisk()));
                 open.put(diskId, shared);
             }
@@ -365,11 +368,14 @@ final class DefaultDiskStore implements DiskStore {
     }
 
     /**
-     * Last holder out flushes the device and leaves it idle; the least recently released idle devices beyond
-     * {@link #IDLE_DEVICES} are forgotten. A flush failure keeps the device held so the data is not dropped.
+     * A holder out flushes what it wrote without making it durable; the last one out leaves the device idle and, as
+     * every holder did so, flushed. The least recently released idle devices beyond {@link #IDLE_DEVICES} are
+     * forgotten. A flush failure keeps the device held so the data is not dropped.
      */
-    private void release(WriteBackDevice device) {
-        device.flush();
+    private void release(WriteBackDevice device, boolean flush) {
+        if (flush) {
+            device.flush();
+        }
         synchronized (open) {
             Shared shared = open.get(device.diskId());
             if (shared != null && shared.device == device && --shared.holders == 0) {
@@ -398,6 +404,11 @@ final class DefaultDiskStore implements DiskStore {
     private final class Handle implements BlockDevice {
         private final WriteBackDevice device;
         private volatile boolean closed;
+        /**
+         * Whether this holder wrote or trimmed without a flush since: only then does its close flush. A page upload
+         * (one write with FUA) would otherwise also wait for the blocks other uploads are still sealing.
+         */
+        private volatile boolean unflushed;
 
         Handle(WriteBackDevice device) {
             this.device = device;
@@ -416,26 +427,45 @@ final class DefaultDiskStore implements DiskStore {
 
         @Override
         public void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
+            write(offset, source, sourceOffset, length, fua, false);
+        }
+
+        @Override
+        public void writeOwned(long offset, byte[] source, boolean fua) {
+            write(offset, source, 0, source.length, fua, true);
+        }
+
+        private void write(long offset, byte[] source, int sourceOffset, int length, boolean fua, boolean owned) {
             checkOpen();
-            device.write(offset, source, sourceOffset, length, fua);
+            if (!fua) {
+                unflushed = true; // before the write: a flush racing with it must not clear the mark after it
+            }
+            device.write(offset, source, sourceOffset, length, fua, owned);
         }
 
         @Override
         public void flush() {
             checkOpen();
-            device.flush();
+            unflushed = false; // cleared first, for the same reason: a write after this point sets it again
+            try {
+                device.flush();
+            } catch (RuntimeException | Error e) {
+                unflushed = true;
+                throw e;
+            }
         }
 
         @Override
         public void trim(long offset, long length) {
             checkOpen();
+            unflushed = true;
             device.trim(offset, length);
         }
 
         @Override
         public synchronized void close() {
             if (!closed) {
-                release(device);
+                release(device, unflushed);
                 closed = true;
             }
         }

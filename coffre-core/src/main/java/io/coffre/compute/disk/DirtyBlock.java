@@ -46,6 +46,17 @@ final class DirtyBlock {
         cover(offset, offset + n);
     }
 
+    /** A write of the whole block with an array the caller hands over: kept as the buffer, not copied. */
+    void adopt(byte[] whole) {
+        if (whole.length != length) {
+            throw new IllegalArgumentException("a block of " + length + " bytes cannot adopt " + whole.length);
+        }
+        modifications++;
+        data = isZero(whole, 0, length) ? null : whole;
+        covered.clear();
+        covered.put(0, length);
+    }
+
     void zero(int offset, int n) {
         modifications++;
         if (data != null) {

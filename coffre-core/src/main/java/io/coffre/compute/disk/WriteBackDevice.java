@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * A crash before step 4 commits leaves the previous map, whose objects are untouched: every block is old or new
  * as a whole, and every earlier flush is intact. One write is always buffered in one step, so a flush takes all of
  * it or none of it. A sealed object is only a candidate until a flush maps it: a later write to its block makes
- * it stale and it is discarded, as are the objects of a crash, which stay uncommitted.
+ * it stale and it is discarded, as are the objects of a crash, which stay uncommitted. A write with FUA (every page
+ * upload) commits only the blocks it wrote, with any others whose seals are ready: NBD asks no more of it.
  *
  * <p>Layers, newest first: the blocks being written ({@code dirty}), those being flushed ({@code flushing}), the
  * stored map. Reads merge them; a read that needs a stored block decrypts it outside the lock and retries if a
@@ -51,6 +53,7 @@ final class WriteBackDevice {
     private final UUID writeKeyId;
     private final DiskMetadata metadata;
     private final BlockObjects objects;
+    private final ObjectNames names;
     private final Reclaimer reclaimer;
     private final ExecutorService workers;
     private final LongSupplier wallClock;
@@ -70,14 +73,15 @@ final class WriteBackDevice {
     private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
 
     WriteBackDevice(String diskId, long size, UUID writeKeyId, Map<Long, BlockRef> stored, DiskMetadata metadata,
-                    BlockObjects objects, Reclaimer reclaimer, ExecutorService workers, LongSupplier wallClock,
-                    long bufferBudget) {
+                    BlockObjects objects, ObjectNames names, Reclaimer reclaimer, ExecutorService workers,
+                    LongSupplier wallClock, long bufferBudget) {
         this.diskId = diskId;
         this.size = size;
         this.writeKeyId = writeKeyId;
         this.stored = new HashMap<>(stored);
         this.metadata = metadata;
         this.objects = objects;
+        this.names = names;
         this.reclaimer = reclaimer;
         this.workers = workers;
         this.wallClock = wallClock;
@@ -100,13 +104,18 @@ final class WriteBackDevice {
     }
 
     void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
+        write(offset, source, sourceOffset, length, fua, false);
+    }
+
+    /** @param owned whether the caller hands {@code source} over: a whole block's array is then kept, not copied */
+    void write(long offset, byte[] source, int sourceOffset, int length, boolean fua, boolean owned) {
         Objects.checkFromIndexSize(sourceOffset, length, source.length);
         checkRange(offset, length);
         List<Sealing> completed = new ArrayList<>();
         List<String> stale = new ArrayList<>();
         writeGate.readLock().lock();
         try {
-            while (!tryBuffer(offset, source, sourceOffset, length, completed, stale)) {
+            while (!tryBuffer(offset, source, sourceOffset, length, owned, completed, stale)) {
                 flush();
             }
         } finally {
@@ -116,7 +125,7 @@ final class WriteBackDevice {
         }
         discard(stale);
         if (fua) {
-            flush();
+            flushRange(offset, length);
         }
     }
 
@@ -168,6 +177,55 @@ final class WriteBackDevice {
         }
     }
 
+    /**
+     * Makes the writes to {@code [offset, offset + length)} durable, and with them every other buffered block whose
+     * seal is ready. Unlike {@link #flush} it waits only for the range's own seals, and does so before it takes the
+     * flush lock: concurrent page uploads each commit their block as soon as it is sealed, instead of each waiting
+     * for the seals of blocks that other uploads completed a moment later.
+     */
+    private void flushRange(long offset, long length) {
+        if (length == 0) {
+            return;
+        }
+        long first = offset / BlockFormat.BLOCK_BYTES;
+        long last = (offset + length - 1) / BlockFormat.BLOCK_BYTES;
+        awaitSealing(first, last);
+        flushLock.lock();
+        try {
+            Map<Long, DirtyBlock> batch = new HashMap<>();
+            synchronized (lock) {
+                for (Iterator<Map.Entry<Long, DirtyBlock>> it = dirty.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<Long, DirtyBlock> entry = it.next();
+                    DirtyBlock block = entry.getValue();
+                    boolean inRange = entry.getKey() >= first && entry.getKey() <= last;
+                    if (inRange || block.seal() != null && !block.isSealing()) {
+                        batch.put(entry.getKey(), block);
+                        it.remove();
+                    }
+                }
+                if (batch.isEmpty()) {
+                    return; // another flush committed the range meanwhile
+                }
+                flushing = batch;
+            }
+            persist(batch);
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Waits until no buffered block with an index in {@code [first, last]} is being sealed. */
+    private void awaitSealing(long first, long last) {
+        synchronized (lock) {
+            for (long index = first; index <= last; index++) {
+                DirtyBlock block;
+                while ((block = dirty.get(index)) != null && block.isSealing()) {
+                    waitForSeal();
+                }
+            }
+        }
+    }
+
     /** Stops writes to this disk and flushes it; the caller must {@link #resumeWrites} on this thread. */
     void pauseWritesAndFlush() {
         writeGate.writeLock().lock();
@@ -187,8 +245,8 @@ final class WriteBackDevice {
      * Buffers the whole write in one step, or returns false if the buffer must be flushed to make room. Blocks it
      * completes go to {@code completed} (to be sealed), objects it makes stale to {@code stale}.
      */
-    private boolean tryBuffer(long offset, byte[] source, int sourceOffset, int length, List<Sealing> completed,
-                              List<String> stale) {
+    private boolean tryBuffer(long offset, byte[] source, int sourceOffset, int length, boolean owned,
+                              List<Sealing> completed, List<String> stale) {
         synchronized (lock) {
             long[] needed = {0};
             forEachPiece(offset, length, (index, blockOffset, position, n) -> {
@@ -206,7 +264,11 @@ final class WriteBackDevice {
                 int before = block.allocatedBytes();
                 boolean wasComplete = block.isComplete();
                 dropSeal(block, stale);
-                block.write(blockOffset, source, sourceOffset + (int) position, n);
+                if (owned && sourceOffset == 0 && n == source.length && n == block.length()) {
+                    block.adopt(source); // the source is exactly this block
+                } else {
+                    block.write(blockOffset, source, sourceOffset + (int) position, n);
+                }
                 bufferedBytes += block.allocatedBytes() - before;
                 // sealed once, when it completes: a block rewritten in place is left to the flush
                 if (!wasComplete && block.isComplete() && block.buffer() != null) {
@@ -351,16 +413,16 @@ final class WriteBackDevice {
      */
     private void seal(Sealing sealing) {
         DirtyBlock block = sealing.block();
-        long registeredAt = wallClock.getAsLong();
+        long registeredAt = 0;
         BlockRef ref = null;
         String key = null;
         try {
             byte[] content = block.buffer();
             if (!DirtyBlock.isZero(content, 0, block.length())) {
-                UUID writeId = objects.newWriteId();
-                key = BlockRef.blobKey(writeId);
-                metadata.registerObjects(List.of(key), registeredAt);
-                ref = objects.put(writeKeyId, writeId, sealing.index(), content, block.length());
+                ObjectNames.Name name = names.take();
+                key = name.blobKey();
+                registeredAt = name.registeredAt();
+                ref = objects.put(writeKeyId, name.writeId(), sealing.index(), content, block.length());
             }
         } catch (RuntimeException e) {
             // nothing is lost: the flush writes the block itself and reports what fails then
@@ -396,12 +458,7 @@ final class WriteBackDevice {
             for (Map.Entry<Long, DirtyBlock> entry : batch.entrySet()) {
                 DirtyBlock block = entry.getValue();
                 while (block.isSealing()) {
-                    try {
-                        lock.wait();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("flush of disk " + diskId + " interrupted", e);
-                    }
+                    waitForSeal();
                 }
                 if (block.seal() != null && block.sealRegisteredAt() < trustedSince) {
                     dropSeal(block, old);
@@ -412,6 +469,16 @@ final class WriteBackDevice {
         }
         discard(old);
         return sealed;
+    }
+
+    /** Waits, holding {@code lock}, until a seal ends (every seal ends with a notify on it). */
+    private void waitForSeal() {
+        try {
+            lock.wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("flush of disk " + diskId + " interrupted", e);
+        }
     }
 
     /** Before a block changes: the object sealed from its old content is stale. */

@@ -10,6 +10,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
 
 /** A dirty block against a model: an array of bytes and an array of "written" flags. */
 class DirtyBlockTest {
@@ -17,6 +18,24 @@ class DirtyBlockTest {
 
     /** @param kind 0 data, 1 zeros written, 2 trim */
     record Op(int kind, int offset, int length, long seed) {
+    }
+
+    @Test
+    void aWholeBlockHandedOverBecomesItsBufferAndAZeroOneAllocatesNothing() {
+        byte[] whole = new byte[LENGTH];
+        Arrays.fill(whole, (byte) 7);
+        DirtyBlock block = new DirtyBlock(LENGTH);
+        block.write(100, new byte[] {1, 2, 3}, 0, 3);
+        block.adopt(whole);
+        assertThat(block.isComplete()).isTrue();
+        assertThat(block.content()).isSameAs(whole);
+
+        DirtyBlock zeroed = new DirtyBlock(LENGTH);
+        zeroed.write(0, whole, 0, 512);
+        zeroed.adopt(new byte[LENGTH]);
+        assertThat(zeroed.isComplete()).isTrue();
+        assertThat(zeroed.allocatedBytes()).isZero();
+        assertThat(zeroed.content()).isNull();
     }
 
     @Property(tries = 300)

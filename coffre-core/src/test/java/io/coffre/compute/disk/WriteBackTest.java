@@ -256,12 +256,48 @@ class WriteBackTest {
             device.write(0, first, 0, first.length, false);
             assertThat(readThroughAnotherStore(disk, 0, first.length)).containsOnly(0);
             device.write(3L * BLOCK_BYTES, second, 0, second.length, true);
-            assertThat(readThroughAnotherStore(disk, 0, first.length)).isEqualTo(first);
             assertThat(readThroughAnotherStore(disk, 3L * BLOCK_BYTES, second.length)).isEqualTo(second);
+            assertThat(readThroughAnotherStore(disk, 0, first.length))
+                    .as("FUA makes its own write durable, not the other blocks still buffered").containsOnly(0);
+            device.flush();
+            assertThat(readThroughAnotherStore(disk, 0, first.length)).isEqualTo(first);
             device.write(5, second, 0, 10, false);
             device.flush();
             assertThat(readThroughAnotherStore(disk, 5, 10)).isEqualTo(Arrays.copyOf(second, 10));
         }
+    }
+
+    @Test
+    void aHolderFlushesOnCloseOnlyIfItWroteWithoutFlushing() {
+        String disk = diskOfBlocks(2);
+        byte[] data = pattern(41, 10_000);
+        try (BlockDevice writer = fixture.store.open(disk)) {
+            writer.write(0, data, 0, data.length, false);
+            try (BlockDevice reader = fixture.store.open(disk)) {
+                assertThat(read(reader, 0, data.length)).isEqualTo(data);
+            }
+            try (BlockDevice uploader = fixture.store.open(disk)) {
+                uploader.write(BLOCK_BYTES, data, 0, data.length, true);
+            }
+            assertThat(readThroughAnotherStore(disk, 0, data.length)).as("left to its writer").containsOnly(0);
+            assertThat(readThroughAnotherStore(disk, BLOCK_BYTES, data.length)).isEqualTo(data);
+        }
+        assertThat(readThroughAnotherStore(disk, 0, data.length)).as("its writer's close flushed it").isEqualTo(data);
+    }
+
+    @Test
+    void aWholeBlockHandedOverIsStoredLikeACopiedOne() {
+        String disk = diskOfBlocks(3);
+        byte[] image = pattern(42, 3 * BLOCK_BYTES);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.writeOwned(0, Arrays.copyOf(image, BLOCK_BYTES), true);
+            device.writeOwned(BLOCK_BYTES, new byte[BLOCK_BYTES], true);
+            // not one whole block: buffered by copying, as any write
+            device.writeOwned(BLOCK_BYTES + 512, Arrays.copyOfRange(image, BLOCK_BYTES + 512, 3 * BLOCK_BYTES), true);
+        }
+        Arrays.fill(image, BLOCK_BYTES, BLOCK_BYTES + 512, (byte) 0);
+        assertThat(readThroughAnotherStore(disk, 0, image.length)).isEqualTo(image);
+        assertThat(fixture.blockFiles()).hasSize(3);
     }
 
     /**

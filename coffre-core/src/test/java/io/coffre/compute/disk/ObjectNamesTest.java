@@ -1,0 +1,80 @@
+package io.coffre.compute.disk;
+
+import static io.coffre.compute.disk.BlockFormat.BLOCK_BYTES;
+import static io.coffre.compute.disk.DiskStoreTest.pattern;
+import static io.coffre.compute.disk.DiskStoreTest.read;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ObjectNamesTest {
+    private static final long MAX_AGE = 60_000;
+
+    @TempDir
+    Path dir;
+    private DiskFixture fixture;
+    private DiskMetadata metadata;
+    private ObjectNames names;
+
+    @BeforeEach
+    void start() {
+        fixture = new DiskFixture(dir);
+        metadata = new DiskMetadata(fixture.metadata);
+        names = new ObjectNames(new BlockObjects(fixture.blobs, fixture.keys, new SecureRandom(), 1), metadata,
+                fixture.wallClock::get, MAX_AGE);
+    }
+
+    @AfterEach
+    void closeFixture() {
+        fixture.close();
+    }
+
+    @Test
+    void namesAreRegisteredABatchAtATimeAndHandedOutOnce() {
+        Set<String> taken = new HashSet<>();
+        for (int i = 0; i <= ObjectNames.BATCH; i++) {
+            ObjectNames.Name name = names.take();
+            assertThat(name.blobKey()).isEqualTo(BlockRef.blobKey(name.writeId()));
+            assertThat(metadata.isRegistered(name.blobKey())).as("registered before it is handed out").isTrue();
+            taken.add(name.blobKey());
+        }
+        assertThat(taken).hasSize(ObjectNames.BATCH + 1);
+        assertThat(registeredRows()).as("two batches, two commits").isEqualTo(2L * ObjectNames.BATCH);
+    }
+
+    @Test
+    void aNameOlderThanTheLimitIsNotHandedOut() {
+        long firstBatch = names.take().registeredAt();
+        fixture.wallClock.addAndGet(MAX_AGE + 1);
+        ObjectNames.Name name = names.take();
+        assertThat(name.registeredAt()).isGreaterThan(firstBatch).isEqualTo(fixture.wallClock.get());
+    }
+
+    @Test
+    void namesASealLeftUnusedAreSweptAfterTheGracePeriod() {
+        String disk = fixture.store.create(BLOCK_BYTES, DiskSource.empty());
+        byte[] block = pattern(43, BLOCK_BYTES);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, block, 0, BLOCK_BYTES, true);
+        }
+        assertThat(registeredRows()).as("the seal took one name of a batch").isEqualTo(ObjectNames.BATCH);
+        fixture.wallClock.addAndGet(DefaultDiskStore.DEFAULTS.uncommittedGraceMillis() + 1);
+        fixture.store.reclaim();
+        assertThat(registeredRows()).as("only the committed object stays registered").isEqualTo(1);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            assertThat(read(device, 0, BLOCK_BYTES)).isEqualTo(block);
+        }
+    }
+
+    private long registeredRows() {
+        return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_objects")
+                .mapTo(Long.class).one());
+    }
+}
