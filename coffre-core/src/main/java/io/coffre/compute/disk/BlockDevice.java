@@ -29,7 +29,7 @@ public interface BlockDevice extends AutoCloseable {
     /** Discards a range: it reads as zeros afterwards and stops occupying storage where whole blocks are freed. */
     void trim(long offset, long length);
 
-    /** Flushes and releases the device (a disconnect is a flush, per NBD). */
+    /** Makes this holder's writes durable (a disconnect is a flush, per NBD) and releases the device. */
     @Override
     void close();
 }

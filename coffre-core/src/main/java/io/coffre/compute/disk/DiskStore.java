@@ -43,7 +43,7 @@ public interface DiskStore extends AutoCloseable {
 
     /**
      * The disk as a block device with a write-back buffer. Every device open on one disk in this process shares one
-     * buffer; closing a device flushes it. One process at a time should write a disk.
+     * buffer; closing a device makes its writes durable. One process at a time should write a disk.
      */
     BlockDevice open(String diskId);
 
