@@ -121,7 +121,8 @@ public interface Disks {
 
     /**
      * Writes {@code data} at {@code offset} (both 512-byte aligned, at most {@value #MAX_PAGE_WRITE_BYTES} bytes);
-     * durable when it returns. {@code data == null} clears {@code length} bytes (they read as zeros).
+     * durable when it returns. {@code data == null} clears {@code length} bytes (they read as zeros). The disk may
+     * keep {@code data} as it is instead of copying it: the caller must not change it afterwards.
      */
     void writeData(String dataId, String token, long offset, long length, byte[] data);
 

@@ -440,7 +440,12 @@ final class DefaultDiskStore implements DiskStore {
             if (!fua) {
                 unflushed = true; // before the write: a flush racing with it must not clear the mark after it
             }
-            device.write(offset, source, sourceOffset, length, fua, owned);
+            try {
+                device.write(offset, source, sourceOffset, length, fua, owned);
+            } catch (RuntimeException | Error e) {
+                unflushed = true; // a FUA write whose flush failed stays buffered: the close tries it again
+                throw e;
+            }
         }
 
         @Override

@@ -4,6 +4,7 @@ import static io.coffre.compute.disk.BlockFormat.BLOCK_BYTES;
 import static io.coffre.compute.disk.DiskStoreTest.pattern;
 import static io.coffre.compute.disk.DiskStoreTest.read;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -283,6 +285,20 @@ class WriteBackTest {
             assertThat(readThroughAnotherStore(disk, BLOCK_BYTES, data.length)).isEqualTo(data);
         }
         assertThat(readThroughAnotherStore(disk, 0, data.length)).as("its writer's close flushed it").isEqualTo(data);
+    }
+
+    @Test
+    void aFuaWriteWhoseFlushFailedIsFlushedAgainByItsHoldersClose() {
+        String disk = diskOfBlocks(1);
+        byte[] data = pattern(44, 10_000);
+        UUID key = fixture.store.info(disk).writeKeyId().orElseThrow();
+        try (BlockDevice device = fixture.store.open(disk)) {
+            fixture.keys.disable(key);
+            assertThatThrownBy(() -> device.write(0, data, 0, data.length, true))
+                    .isInstanceOf(DiskKeyUnavailableException.class);
+            fixture.keys.enable(key);
+        }
+        assertThat(readThroughAnotherStore(disk, 0, data.length)).isEqualTo(data);
     }
 
     @Test
