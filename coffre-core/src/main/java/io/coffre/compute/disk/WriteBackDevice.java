@@ -103,10 +103,6 @@ final class WriteBackDevice {
                 readPiece(index, blockOffset, target, targetOffset + (int) position, n));
     }
 
-    void write(long offset, byte[] source, int sourceOffset, int length, boolean fua) {
-        write(offset, source, sourceOffset, length, fua, false);
-    }
-
     /** @param owned whether the caller hands {@code source} over: a whole block's array is then kept, not copied */
     void write(long offset, byte[] source, int sourceOffset, int length, boolean fua, boolean owned) {
         Objects.checkFromIndexSize(sourceOffset, length, source.length);
