@@ -633,13 +633,7 @@ final class JdbcDisks implements Disks {
                 throw new ArmException(416, "InvalidRange", "The range " + offset + "-" + (offset + length - 1)
                         + " is not within the disk's " + size + " bytes.");
             }
-            byte[] buffer = new byte[(int) Math.min(length, MAX_PAGE_WRITE_BYTES)];
-            for (long done = 0; done < length; ) {
-                int n = (int) Math.min(buffer.length, length - done);
-                device.read(offset + done, buffer, 0, n);
-                out.write(buffer, 0, n);
-                done += n;
-            }
+            device.transferTo(offset, length, out);
         } catch (IOException e) {
             throw new UncheckedIOException("the client stopped reading", e);
         }

@@ -1,5 +1,8 @@
 package io.coffre.compute.disk;
 
+import java.io.IOException;
+import java.io.OutputStream;
+
 /**
  * A disk as the guest (or a hypervisor) sees it: a byte-addressed device of fixed size. The NBD server, the
  * direct-upload endpoint and {@code coffre vm disk read|write} all speak to disks through this interface.
@@ -12,6 +15,20 @@ public interface BlockDevice extends AutoCloseable {
 
     /** Reads {@code length} bytes at {@code offset}; never-written ranges read as zeros. */
     void read(long offset, byte[] target, int targetOffset, int length);
+
+    /**
+     * Writes the {@code length} bytes at {@code offset} to {@code out}, as {@link #read} returns them. A device may
+     * hand {@code out} its own verified plaintext instead of copying it into a buffer first (a ranged download).
+     */
+    default void transferTo(long offset, long length, OutputStream out) throws IOException {
+        byte[] buffer = new byte[(int) Math.min(length, BlockFormat.BLOCK_BYTES)];
+        for (long done = 0; done < length; ) {
+            int n = (int) Math.min(buffer.length, length - done);
+            read(offset + done, buffer, 0, n);
+            out.write(buffer, 0, n);
+            done += n;
+        }
+    }
 
     void write(long offset, byte[] source, int sourceOffset, int length, boolean fua);
 

@@ -5,6 +5,8 @@ import io.coffre.compute.disk.DiskMetadata.Kind;
 import io.coffre.compute.disk.DiskMetadata.MapRow;
 import io.coffre.store.BlobStore;
 import io.coffre.store.MetadataStore;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -423,6 +425,12 @@ final class DefaultDiskStore implements DiskStore {
         public void read(long offset, byte[] target, int targetOffset, int length) {
             checkOpen();
             device.read(offset, target, targetOffset, length);
+        }
+
+        @Override
+        public void transferTo(long offset, long length, OutputStream out) throws IOException {
+            checkOpen();
+            device.transferTo(offset, length, out);
         }
 
         @Override

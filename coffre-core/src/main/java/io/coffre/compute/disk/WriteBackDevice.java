@@ -1,6 +1,8 @@
 package io.coffre.compute.disk;
 
 import io.coffre.arm.ArmException;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -101,6 +103,52 @@ final class WriteBackDevice {
         checkRange(offset, length);
         forEachPiece(offset, length, (index, blockOffset, position, n) ->
                 readPiece(index, blockOffset, target, targetOffset + (int) position, n));
+    }
+
+    /**
+     * As {@link BlockDevice#transferTo}: a piece of a stored block with nothing buffered over it goes out straight
+     * from the block's verified plaintext (immutable once read, so it needs no lock while it is written out); any
+     * other piece is merged into a buffer as {@link #read} merges it.
+     */
+    void transferTo(long offset, long length, OutputStream out) throws IOException {
+        checkRange(offset, length);
+        byte[] merged = null;
+        for (long position = 0; position < length; ) {
+            long at = offset + position;
+            long index = at / BlockFormat.BLOCK_BYTES;
+            int blockOffset = (int) (at % BlockFormat.BLOCK_BYTES);
+            int n = (int) Math.min(length - position, BlockFormat.BLOCK_BYTES - blockOffset);
+            byte[] stored = unbufferedPlaintext(index);
+            if (stored != null && stored.length >= blockOffset + n) {
+                out.write(stored, blockOffset, n);
+            } else {
+                merged = merged != null ? merged : new byte[(int) Math.min(length, BlockFormat.BLOCK_BYTES)];
+                readPiece(index, blockOffset, merged, 0, n);
+                out.write(merged, 0, n);
+            }
+            position += n;
+        }
+    }
+
+    /** The plaintext of stored block {@code index} as the map has it now, or null if any of it is buffered. */
+    private byte[] unbufferedPlaintext(long index) {
+        while (true) {
+            BlockRef ref;
+            long version;
+            synchronized (lock) {
+                ref = stored.get(index);
+                if (ref == null || dirty.containsKey(index) || flushing.containsKey(index)) {
+                    return null;
+                }
+                version = storedVersion;
+            }
+            byte[] plaintext = objects.read(diskId, index, ref);
+            synchronized (lock) {
+                if (version == storedVersion) {
+                    return dirty.containsKey(index) || flushing.containsKey(index) ? null : plaintext;
+                }
+            }
+        }
     }
 
     /** @param owned whether the caller hands {@code source} over: a whole block's array is then kept, not copied */

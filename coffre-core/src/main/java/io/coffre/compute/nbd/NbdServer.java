@@ -49,8 +49,10 @@ public final class NbdServer implements AutoCloseable {
         this.listener = listener;
         this.address = address;
         this.exports = exports;
-        // Device work is short and mostly CPU (encryption) or fsync; a few threads per core keep both busy.
-        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        // Device work is CPU (encryption, hashing) between waits: a block read from storage, an fsync. With two
+        // threads per core, the 2-core test machine sat 16 % idle under nbdcopy's reads (610-640 MB/s); with four,
+        // they ran at 640-780 MB/s.
+        int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
         this.workers = Executors.newFixedThreadPool(threads, daemonThreads("nbd-worker-"));
         this.acceptor = daemonThreads("nbd-accept-").newThread(this::acceptLoop);
     }

@@ -6,6 +6,7 @@ import static io.coffre.compute.disk.DiskStoreTest.read;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -314,6 +315,39 @@ class WriteBackTest {
         Arrays.fill(image, BLOCK_BYTES, BLOCK_BYTES + 512, (byte) 0);
         assertThat(readThroughAnotherStore(disk, 0, image.length)).isEqualTo(image);
         assertThat(fixture.blockFiles()).hasSize(3);
+    }
+
+    @Test
+    void aTransferSendsAStoredBlockAsItsPlaintextAndMergesWhatIsBuffered() throws Exception {
+        fixture = new DiskFixture(dir);
+        long size = 2L * BLOCK_BYTES + 1024;
+        String disk = fixture.store.create(size, DiskSource.empty());
+        byte[] expected = new byte[(int) size];
+        byte[] stored = pattern(45, 2 * BLOCK_BYTES);
+        byte[] patch = pattern(46, 4096);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, stored, 0, stored.length, true);
+            device.write(BLOCK_BYTES + 512, patch, 0, patch.length, false); // buffered over stored block 1
+            System.arraycopy(stored, 0, expected, 0, stored.length);
+            System.arraycopy(patch, 0, expected, BLOCK_BYTES + 512, patch.length);
+
+            List<int[]> writes = new ArrayList<>();
+            ByteArrayOutputStream out = new ByteArrayOutputStream() {
+                @Override
+                public synchronized void write(byte[] b, int off, int len) {
+                    writes.add(new int[] {b.length, off, len});
+                    super.write(b, off, len);
+                }
+            };
+            device.transferTo(100, size - 100, out);
+
+            assertThat(out.toByteArray()).isEqualTo(Arrays.copyOfRange(expected, 100, (int) size));
+            assertThat(writes).as("one write per block; block 0 straight from its whole plaintext, at the offset")
+                    .hasSize(3).first().isEqualTo(new int[] {BLOCK_BYTES, 100, BLOCK_BYTES - 100});
+            assertThat(writes.get(1)).as("block 1 merged with its buffered write").containsExactly(
+                    BLOCK_BYTES, 0, BLOCK_BYTES);
+            assertThat(writes.get(2)).as("the short tail, never written").containsExactly(BLOCK_BYTES, 0, 1024);
+        }
     }
 
     /**
