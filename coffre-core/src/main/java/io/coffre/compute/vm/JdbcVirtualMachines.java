@@ -224,8 +224,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
         }
         ResourceId diskId;
         try {
-            diskId = ResourceId.resourceGroup(vm.subscriptionId(), vm.resourceGroup()).resource("Microsoft.Compute",
-                    "disks", d.name());
+            diskId = madeDiskId(vm, d);
         } catch (ArmException e) {
             throw VmSpec.invalid(where + ".name", "'" + d.name() + "' is not a valid disk name");
         }
@@ -351,7 +350,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
 
     /**
      * Notes a disk the running create or update made in the VM's pending request, so that after a crash an undo
-     * knows it for its own (a disk made just before the crash, before this note, is left behind by such an undo).
+     * knows it for its own. A disk made just before the crash, before this note, is known by its name in the request
+     * and by being attached to nothing (see {@link #undoInterruptedCreate}).
      */
     private void recordMade(String vmId, String diskId) {
         metadata.inTransaction(h -> {
@@ -407,6 +407,12 @@ final class JdbcVirtualMachines implements VirtualMachines {
         throw ArmException.conflict("Conflict", "The disk " + diskId + " that the virtual machine " + vm.id().name()
                 + " was to create was created by another request meanwhile; delete or rename it and create the VM "
                 + "again.");
+    }
+
+    /** The disk a create or update makes for {@code d}: named by it, in the VM's resource group. */
+    private static ResourceId madeDiskId(ResourceId vm, VmSpec.DiskSpec d) {
+        return ResourceId.resourceGroup(vm.subscriptionId(), vm.resourceGroup()).resource("Microsoft.Compute",
+                "disks", d.name());
     }
 
     /** A fresh guest state: encrypted like its OS disk, with a header and a random vTPM seed really stored. */
@@ -962,18 +968,23 @@ final class JdbcVirtualMachines implements VirtualMachines {
     /**
      * Undoes what an interrupted create did when it cannot go on (planning it again failed, e.g. the DES lost its key
      * permissions while Coffre was down), as a failed create undoes itself: the disks it attached are detached, those
-     * it made (as {@link #recordMade} noted them) are deleted with their guest state, and the VM is gone.
+     * it made (noted by {@link #recordMade}, or named in its request and attached to nothing) are deleted with their
+     * guest state, and the VM is gone.
      */
     private void undoInterruptedCreate(Principal caller, VmRow vm, JsonNode pending) {
         Set<String> made = new HashSet<>();
         pending.path(MADE).forEach(d -> made.add(key(d.asText())));
+        Set<String> toMake = disksToMake(vm, pending);
         Deque<Runnable> undo = new ArrayDeque<>();
         for (DiskRow d : diskRows(vm.resourceId())) {
             Optional<Disks.DiskFacts> disk = disks.facts(d.diskId());
             if (disk.isEmpty()) {
                 continue;
             }
-            if (made.contains(key(d.diskId()))) {
+            // a disk the create was to make and that is attached to nothing was made by it just before the crash,
+            // before its note: the rule a resumed create follows too (see madeBy)
+            if (made.contains(key(d.diskId()))
+                    || toMake.contains(key(d.diskId())) && disk.get().managedBy() == null) {
                 undo.push(() -> deleteDisk(caller, d.diskId()));
                 undo.push(() -> dropGuestState(d.diskId()));
             }
@@ -983,6 +994,26 @@ final class JdbcVirtualMachines implements VirtualMachines {
         }
         undoAll(undo, "create", vm.resourceId());
         forget(vm.resourceId());
+    }
+
+    /** The disks the create's request makes rather than attaches, by key; none if it no longer parses. */
+    private static Set<String> disksToMake(VmRow vm, JsonNode pending) {
+        Set<String> toMake = new HashSet<>();
+        try {
+            VmSpec spec = VmSpec.parse(pending.path("body"), vm.id().name());
+            List<VmSpec.DiskSpec> requested = new ArrayList<>(spec.dataDisks());
+            requested.add(spec.osDisk());
+            for (VmSpec.DiskSpec d : requested) {
+                if (d.creates()) {
+                    toMake.add(key(madeDiskId(vm.id(), d).toString()));
+                }
+            }
+        } catch (ArmException e) {
+            LOG.warn("the request of the interrupted create of {} no longer parses ({}); only the disks it noted as "
+                    + "made are deleted", vm.resourceId(), e.getMessage());
+            return Set.of();
+        }
+        return toMake;
     }
 
     private void markFailed(VmRow vm) {

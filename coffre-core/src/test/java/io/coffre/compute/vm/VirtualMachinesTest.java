@@ -23,6 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Confidential VMs on a real core: validation, lifecycle, key release at create and start. */
 class VirtualMachinesTest {
@@ -292,10 +294,12 @@ class VirtualMachinesTest {
     /**
      * A create a crash interrupted that cannot be planned again after the restart (its DES lost its key permissions
      * meanwhile) is undone as a failed create is: the disk it attached is detached and kept, the ones it made are
-     * deleted with the guest state, the VM is gone and its operation says why.
+     * deleted with the guest state, the VM is gone and its operation says why: also a disk made just before the crash,
+     * before the create noted it as made.
      */
-    @Test
-    void anInterruptedCreateThatCannotGoOnAfterTheRestartIsUndone() {
+    @ParameterizedTest(name = "last disk noted as made: {0}")
+    @ValueSource(booleans = {true, false})
+    void anInterruptedCreateThatCannotGoOnAfterTheRestartIsUndone(boolean noted) {
         f.emptyDisk("extra");
         ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0);
         ArrayNode dataDisks = (ArrayNode) body.at("/properties/storageProfile/dataDisks");
@@ -316,8 +320,14 @@ class VirtualMachinesTest {
         assertThat(f.vms.guestState(osDisk)).isPresent();
         // the state a crash at that point leaves, and the DES's permissions revoked while Coffre is down
         f.core.disks().setManagedBy(madeDataDisk, null);
+        ObjectNode recorded = (ObjectNode) Json.parse(pending.get());
+        if (!noted) {
+            ((ArrayNode) recorded.get("made")).remove(recorded.get("made").size() - 1);
+        }
+        assertThat(recorded.get("made").toString().contains(madeDataDisk)).isEqualTo(noted);
         f.core.metadata().inTransaction(h -> h.createUpdate("UPDATE compute_virtual_machines SET provisioning_state ="
-                + " 'Creating', power_state = 'STOPPED', pending_request = :p").bind("p", pending.get()).execute());
+                + " 'Creating', power_state = 'STOPPED', pending_request = :p").bind("p", Json.write(recorded))
+                .execute());
         String op = f.core.asyncOperations().start(f.vmId("vm1"), VirtualMachines.RESOURCE_TYPE + "/write").id();
         f.grant(f.core.diskEncryptionSets().get(f.admin, f.subscription, "rg", "des-cvm").at("/identity/principalId")
                 .asText());
