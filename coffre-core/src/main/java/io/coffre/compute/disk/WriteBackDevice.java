@@ -108,26 +108,36 @@ final class WriteBackDevice {
     /**
      * As {@link BlockDevice#transferTo}: a piece of a stored block with nothing buffered over it goes out straight
      * from the block's verified plaintext (immutable once read, so it needs no lock while it is written out); any
-     * other piece is merged into a buffer as {@link #read} merges it.
+     * other piece is merged into a buffer as {@link #read} merges it. The range goes out a block's length at a time,
+     * every piece of which is read before any is written: a read that fails within the first block's length fails
+     * before anything was sent, as a read into a buffer of that size would.
      */
     void transferTo(long offset, long length, OutputStream out) throws IOException {
         checkRange(offset, length);
-        byte[] merged = null;
-        for (long position = 0; position < length; ) {
-            long at = offset + position;
-            long index = at / BlockFormat.BLOCK_BYTES;
-            int blockOffset = (int) (at % BlockFormat.BLOCK_BYTES);
-            int n = (int) Math.min(length - position, BlockFormat.BLOCK_BYTES - blockOffset);
-            byte[] stored = unbufferedPlaintext(index);
-            if (stored != null && stored.length >= blockOffset + n) {
-                out.write(stored, blockOffset, n);
-            } else {
-                merged = merged != null ? merged : new byte[(int) Math.min(length, BlockFormat.BLOCK_BYTES)];
-                readPiece(index, blockOffset, merged, 0, n);
-                out.write(merged, 0, n);
+        byte[][] merged = {null}; // allocated on the first piece that needs it
+        List<Piece> pieces = new ArrayList<>(2);
+        for (long window = 0; window < length; window += BlockFormat.BLOCK_BYTES) {
+            pieces.clear();
+            forEachPiece(offset + window, Math.min(BlockFormat.BLOCK_BYTES, length - window),
+                    (index, blockOffset, position, n) -> {
+                        byte[] stored = unbufferedPlaintext(index);
+                        if (stored != null && stored.length >= blockOffset + n) {
+                            pieces.add(new Piece(stored, blockOffset, n));
+                            return;
+                        }
+                        if (merged[0] == null) {
+                            merged[0] = new byte[(int) Math.min(length, BlockFormat.BLOCK_BYTES)];
+                        }
+                        readPiece(index, blockOffset, merged[0], (int) position, n);
+                        pieces.add(new Piece(merged[0], (int) position, n));
+                    });
+            for (Piece piece : pieces) {
+                out.write(piece.array(), piece.offset(), piece.length());
             }
-            position += n;
         }
+    }
+
+    private record Piece(byte[] array, int offset, int length) {
     }
 
     /** The plaintext of stored block {@code index} as the map has it now, or null if any of it is buffered. */

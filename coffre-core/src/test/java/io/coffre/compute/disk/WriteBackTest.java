@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -332,22 +333,51 @@ class WriteBackTest {
             System.arraycopy(patch, 0, expected, BLOCK_BYTES + 512, patch.length);
 
             List<int[]> writes = new ArrayList<>();
-            ByteArrayOutputStream out = new ByteArrayOutputStream() {
-                @Override
-                public synchronized void write(byte[] b, int off, int len) {
-                    writes.add(new int[] {b.length, off, len});
-                    super.write(b, off, len);
-                }
-            };
+            ByteArrayOutputStream out = recording(writes);
             device.transferTo(100, size - 100, out);
 
             assertThat(out.toByteArray()).isEqualTo(Arrays.copyOfRange(expected, 100, (int) size));
-            assertThat(writes).as("one write per block; block 0 straight from its whole plaintext, at the offset")
-                    .hasSize(3).first().isEqualTo(new int[] {BLOCK_BYTES, 100, BLOCK_BYTES - 100});
-            assertThat(writes.get(1)).as("block 1 merged with its buffered write").containsExactly(
-                    BLOCK_BYTES, 0, BLOCK_BYTES);
-            assertThat(writes.get(2)).as("the short tail, never written").containsExactly(BLOCK_BYTES, 0, 1024);
+            assertThat(writes.get(0)).as("block 0 straight from its whole plaintext, at the offset")
+                    .containsExactly(BLOCK_BYTES, 100, BLOCK_BYTES - 100);
+            assertThat(writes.subList(1, writes.size())).as("block 1 (merged) and the tail (never written), a block's length at a time")
+                    .allSatisfy(write -> assertThat(write[0]).isEqualTo(BLOCK_BYTES))
+                    .extracting(write -> write[2]).containsExactly(100, BLOCK_BYTES - 100, 100, 924);
         }
+    }
+
+    @Test
+    void aTransferWhoseFirstBlocksFailToReadSendsNothing() throws Exception {
+        String disk = diskOfBlocks(3);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, pattern(47, 3 * BLOCK_BYTES), 0, 3 * BLOCK_BYTES, true);
+        }
+        fixture.reopen(); // nothing read is cached
+        DiskStore.StoredBlock second = fixture.store.storedBlocks(disk).stream().filter(b -> b.index() == 1)
+                .findFirst().orElseThrow();
+        Path object = fixture.blobFile(second.objectId());
+        byte[] altered = Files.readAllBytes(object);
+        altered[altered.length / 2] ^= 1;
+        Files.write(object, altered);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            List<int[]> writes = new ArrayList<>();
+            assertThatThrownBy(() -> device.transferTo(100, BLOCK_BYTES, recording(writes)))
+                    .isInstanceOf(BlockIntegrityException.class);
+            assertThat(writes).as("block 0 read fine, but the range's block 1 did not").isEmpty();
+            assertThatThrownBy(() -> device.transferTo(0, 3L * BLOCK_BYTES, recording(writes)))
+                    .isInstanceOf(BlockIntegrityException.class);
+            assertThat(writes).as("the first block's length went out before block 1 failed").hasSize(1);
+        }
+    }
+
+    /** A stream that records each write's array length, offset and length. */
+    private static ByteArrayOutputStream recording(List<int[]> writes) {
+        return new ByteArrayOutputStream() {
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                writes.add(new int[] {b.length, off, len});
+                super.write(b, off, len);
+            }
+        };
     }
 
     /**
