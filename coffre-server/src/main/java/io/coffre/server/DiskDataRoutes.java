@@ -122,6 +122,13 @@ final class DiskDataRoutes implements RouteModule {
                 }
                 handler.handle(ctx);
             } catch (ArmException e) {
+                if (ctx.res().isCommitted()) {
+                    // part of a body went out: the client sees it cut short of its Content-Length, never complete
+                    throw e;
+                }
+                // set for a body that will not come (a ranged read that failed before its first byte)
+                ctx.res().setHeader("Content-Length", null);
+                ctx.res().setHeader("Content-Range", null);
                 ctx.status(e.status()).header("x-ms-error-code", e.code()).contentType("application/xml")
                         .result("<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + e.code() + "</Code>"
                                 + "<Message>" + xml(e.getMessage()) + "</Message></Error>");

@@ -1,6 +1,7 @@
 package io.coffre.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -13,6 +14,7 @@ import io.coffre.keyvault.KeyService;
 import io.coffre.keyvault.KeyService.Store;
 import io.coffre.json.Json;
 import io.coffre.store.StorageScanner;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -282,6 +284,47 @@ class DiskRoutesTest {
             assertThat(sha256(download(server, arm.grantAccess(arm.disk("restored"), "Read"), IMAGE_BYTES)))
                     .as("a disk restored from a snapshot keeps its content when the snapshot is deleted")
                     .isEqualTo(sha256(image));
+        }
+    }
+
+    /**
+     * A ranged GET over an object altered in storage gets the integrity error, not a response cut short or wrong
+     * bytes: a range within a block's length is read whole before its response starts. A longer one that fails
+     * after its first block went out is cut short, which the client sees as a failed transfer.
+     */
+    @Test
+    void aRangedReadOverAnAlteredBlockFailsBeforeItsResponseStarts() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            Arm arm = new Arm(server);
+            CoffreCore core = server.server().core();
+            byte[] image = new byte[8 * MIB];
+            new Random(8).nextBytes(image);
+            assertThat(arm.send("PUT", arm.disk("altered"), upload(image.length)).statusCode()).isEqualTo(201);
+            String writeSas = arm.grantAccess(arm.disk("altered"), "Write");
+            for (int offset = 0; offset < image.length; offset += 4 * MIB) {
+                HttpResponse<String> put = dataRequest(server, "PUT", writeSas, "bytes=" + offset + "-"
+                        + (offset + 4 * MIB - 1), Arrays.copyOfRange(image, offset, offset + 4 * MIB));
+                assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+            }
+            arm.revokeAccess(arm.disk("altered"));
+            String storeId = Json.parse(arm.send("GET", arm.disk("altered"), null).body())
+                    .at("/properties/uniqueId").asText();
+            String secondBlock = core.diskStore().storedBlocks(storeId).stream().filter(b -> b.index() == 1)
+                    .findFirst().orElseThrow().objectId();
+            byte[] object = core.blobs().get(secondBlock).orElseThrow();
+            object[object.length / 2] ^= 1;
+            core.blobs().put(secondBlock, object);
+
+            String readSas = arm.grantAccess(arm.disk("altered"), "Read");
+            HttpResponse<byte[]> intact = server.http().send(HttpRequest.newBuilder(URI.create(readSas))
+                    .header("Range", "bytes=0-4095").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(intact.statusCode()).isEqualTo(206);
+            assertThat(intact.body()).isEqualTo(Arrays.copyOf(image, 4096));
+            assertStorageError(dataRequest(server, "GET", readSas, "bytes=" + (4 * MIB - 4096) + "-"
+                    + (4 * MIB + 4095), null), 500, "DiskDataIntegrityError");
+            // the whole disk goes out a block at a time: the first had been sent when the second failed
+            assertThatThrownBy(() -> server.http().send(HttpRequest.newBuilder(URI.create(readSas)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray())).isInstanceOf(IOException.class);
         }
     }
 
