@@ -24,6 +24,8 @@ final class DirtyBlock {
     /** The object holding this block's current content, written ahead of the flush; {@code null}: none. */
     private BlockRef seal;
     private long sealRegisteredAt;
+    /** Whether a buffered write goes on into the next block, so that the two are committed together or not at all. */
+    private boolean joinedToNext;
 
     DirtyBlock(int length) {
         this.length = length;
@@ -110,6 +112,7 @@ final class DirtyBlock {
     /** Fills what this block has not written from an older buffered version of it: the newer writes win. */
     void underlay(DirtyBlock older) {
         modifications++;
+        joinedToNext |= older.joinedToNext;
         for (Map.Entry<Integer, Integer> range : older.covered.entrySet()) {
             forEachGap(range.getKey(), range.getValue(), (from, to) -> {
                 if (older.data != null) {
@@ -133,6 +136,14 @@ final class DirtyBlock {
 
     int length() {
         return length;
+    }
+
+    void joinNext() {
+        joinedToNext = true;
+    }
+
+    boolean joinedToNext() {
+        return joinedToNext;
     }
 
     int modifications() {
@@ -161,6 +172,11 @@ final class DirtyBlock {
 
     BlockRef seal() {
         return seal;
+    }
+
+    /** Whether the block is sealed and its seal done: a flush only has to map it. */
+    boolean hasReadySeal() {
+        return seal != null && !sealing;
     }
 
     long sealRegisteredAt() {

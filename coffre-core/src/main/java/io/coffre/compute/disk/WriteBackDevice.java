@@ -7,10 +7,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -21,6 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
+import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * as a whole, and every earlier flush is intact. One write is always buffered in one step, so a flush takes all of
  * it or none of it. A sealed object is only a candidate until a flush maps it: a later write to its block makes
  * it stale and it is discarded, as are the objects of a crash, which stay uncommitted. A write with FUA (every page
- * upload) commits only the blocks it wrote, with any others whose seals are ready: NBD asks no more of it.
+ * upload) commits only the blocks it wrote, with any others whose seals are ready: NBD asks no more of it. Blocks
+ * that share a buffered write (one that crosses a block boundary) are committed together, so that a commit of
+ * part of the blocks never leaves a write half durable.
  *
  * <p>Layers, newest first: the blocks being written ({@code dirty}), those being flushed ({@code flushing}), the
  * stored map. Reads merge them; a read that needs a stored block decrypts it outside the lock and retries if a
@@ -200,6 +204,9 @@ final class WriteBackDevice {
                         zeroed.zero(0, blockLength);
                         DirtyBlock replaced = dirty.put(index, zeroed);
                         if (replaced != null) {
+                            if (replaced.joinedToNext()) {
+                                zeroed.joinNext(); // the write it joined to the next block still counts
+                            }
                             dropSeal(replaced, stale);
                             bufferedBytes -= replaced.allocatedBytes();
                         }
@@ -232,10 +239,11 @@ final class WriteBackDevice {
     }
 
     /**
-     * Makes the writes to {@code [offset, offset + length)} durable, and with them every other buffered block whose
-     * seal is ready. Unlike {@link #flush} it waits only for the range's own seals, and does so before it takes the
-     * flush lock: concurrent page uploads each commit their block as soon as it is sealed, instead of each waiting
-     * for the seals of blocks that other uploads completed a moment later.
+     * Makes the writes to {@code [offset, offset + length)} durable, with the blocks that share a buffered write with
+     * the range's (which may be partial and so read, completed and encrypted here), and with them every other run of
+     * joined blocks whose seals are all ready. Unlike {@link #flush} it waits only for the range's own seals, and does
+     * so before it takes the flush lock: concurrent page uploads each commit their block as soon as it is sealed,
+     * instead of each waiting for the seals of blocks that other uploads completed a moment later.
      */
     private void flushRange(long offset, long length) {
         if (length == 0) {
@@ -248,15 +256,21 @@ final class WriteBackDevice {
         try {
             Map<Long, DirtyBlock> batch = new HashMap<>();
             synchronized (lock) {
-                for (Iterator<Map.Entry<Long, DirtyBlock>> it = dirty.entrySet().iterator(); it.hasNext(); ) {
-                    Map.Entry<Long, DirtyBlock> entry = it.next();
-                    DirtyBlock block = entry.getValue();
-                    boolean inRange = entry.getKey() >= first && entry.getKey() <= last;
-                    if (inRange || block.seal() != null && !block.isSealing()) {
-                        batch.put(entry.getKey(), block);
-                        it.remove();
+                Set<Long> chosen = new HashSet<>();
+                for (long index = first; index <= last; index++) {
+                    if (dirty.containsKey(index)) {
+                        chosen.addAll(joinedRun(index));
                     }
                 }
+                for (long index : dirty.keySet()) {
+                    if (!chosen.contains(index)) {
+                        List<Long> run = joinedRun(index);
+                        if (run.stream().allMatch(i -> dirty.get(i).hasReadySeal())) {
+                            chosen.addAll(run);
+                        }
+                    }
+                }
+                chosen.forEach(index -> batch.put(index, dirty.remove(index)));
                 if (batch.isEmpty()) {
                     return; // another flush committed the range meanwhile
                 }
@@ -266,6 +280,22 @@ final class WriteBackDevice {
         } finally {
             flushLock.unlock();
         }
+    }
+
+    /**
+     * Buffered block {@code index} and those that share a buffered write with it, transitively: a run of adjacent
+     * blocks that a flush commits together, so that no write is left half committed.
+     */
+    private List<Long> joinedRun(long index) {
+        long low = index;
+        for (DirtyBlock before; (before = dirty.get(low - 1)) != null && before.joinedToNext(); ) {
+            low--;
+        }
+        long high = index;
+        while (dirty.get(high).joinedToNext() && dirty.containsKey(high + 1)) {
+            high++;
+        }
+        return LongStream.rangeClosed(low, high).boxed().toList();
     }
 
     /** Waits until no buffered block with an index in {@code [first, last]} is being sealed. */
@@ -324,6 +354,9 @@ final class WriteBackDevice {
                     block.write(blockOffset, source, sourceOffset + (int) position, n);
                 }
                 bufferedBytes += block.allocatedBytes() - before;
+                if (position + n < length) {
+                    block.joinNext();
+                }
                 // sealed once, when it completes: a block rewritten in place is left to the flush
                 if (!wasComplete && block.isComplete() && block.buffer() != null) {
                     block.startSealing();

@@ -271,6 +271,27 @@ class WriteBackTest {
         }
     }
 
+    /**
+     * A write across a block boundary is committed whole or not at all, even when a FUA write to one of its blocks
+     * commits that block: the other block goes with it (what a crash would otherwise leave torn).
+     */
+    @Test
+    void aFuaWriteToOneBlockOfAnotherWriteCommitsThatWriteWhole() {
+        String disk = diskOfBlocks(3);
+        byte[] rest = pattern(48, BLOCK_BYTES - 4096);
+        byte[] across = pattern(49, 8192);
+        byte[] fua = pattern(50, 4096);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(BLOCK_BYTES + 4096, rest, 0, rest.length, false);
+            device.write(BLOCK_BYTES - 4096, across, 0, across.length, false); // completes block 1, not block 0
+            device.write(BLOCK_BYTES + 8192, fua, 0, fua.length, true);
+
+            assertThat(readThroughAnotherStore(disk, BLOCK_BYTES - 4096, across.length))
+                    .as("the write across blocks 0 and 1, after the FUA write to block 1").isEqualTo(across);
+            assertThat(readThroughAnotherStore(disk, BLOCK_BYTES + 8192, fua.length)).isEqualTo(fua);
+        }
+    }
+
     @Test
     void aHolderFlushesOnCloseOnlyIfItWroteWithoutFlushing() {
         String disk = diskOfBlocks(2);
