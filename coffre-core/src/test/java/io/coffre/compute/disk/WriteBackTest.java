@@ -292,6 +292,37 @@ class WriteBackTest {
         }
     }
 
+    /**
+     * A FUA write elsewhere commits the blocks whose seals are ready, but not a sealed block that shares a write with
+     * a block still partly written: that run waits for its own flush.
+     */
+    @Test
+    void aReadySealJoinedToAPartialBlockWaitsForItsOwnFlush() throws Exception {
+        String disk = diskOfBlocks(4);
+        byte[] rest = pattern(51, BLOCK_BYTES - 4096);
+        byte[] across = pattern(52, 8192);
+        byte[] whole = pattern(53, BLOCK_BYTES);
+        byte[] fua = pattern(54, 4096);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(BLOCK_BYTES + 4096, rest, 0, rest.length, false);
+            device.write(BLOCK_BYTES - 4096, across, 0, across.length, false); // seals block 1; block 0 is partial
+            awaitPuts(1);
+            device.write(3L * BLOCK_BYTES, whole, 0, whole.length, false); // seals block 3, joined to nothing
+            awaitPuts(2);
+            // block 3 was sealed after block 1: once it is committed, block 1's seal was ready too
+            byte[] head = Arrays.copyOf(whole, 4096);
+            for (int tries = 0; tries < 500
+                    && !Arrays.equals(readThroughAnotherStore(disk, 3L * BLOCK_BYTES, 4096), head); tries++) {
+                device.write(2L * BLOCK_BYTES, fua, 0, fua.length, true);
+            }
+            assertThat(readThroughAnotherStore(disk, 3L * BLOCK_BYTES, BLOCK_BYTES)).isEqualTo(whole);
+            assertThat(readThroughAnotherStore(disk, BLOCK_BYTES - 4096, across.length)).as("not committed, not torn")
+                    .containsOnly(0);
+            device.flush();
+            assertThat(readThroughAnotherStore(disk, BLOCK_BYTES - 4096, across.length)).isEqualTo(across);
+        }
+    }
+
     @Test
     void aHolderFlushesOnCloseOnlyIfItWroteWithoutFlushing() {
         String disk = diskOfBlocks(2);
