@@ -241,9 +241,10 @@ final class WriteBackDevice {
     /**
      * Makes the writes to {@code [offset, offset + length)} durable, with the blocks that share a buffered write with
      * the range's (which may be partial and so read, completed and encrypted here), and with them every other run of
-     * joined blocks whose seals are all ready. Unlike {@link #flush} it waits only for the range's own seals, and does
-     * so before it takes the flush lock: concurrent page uploads each commit their block as soon as it is sealed,
-     * instead of each waiting for the seals of blocks that other uploads completed a moment later.
+     * joined blocks whose seals are all ready. Unlike {@link #flush} it waits only for the seals of the blocks it
+     * commits, and for the range's own before it takes the flush lock: concurrent page uploads each commit their block
+     * as soon as it is sealed, instead of each waiting for the seals of blocks that other uploads completed a moment
+     * later.
      */
     private void flushRange(long offset, long length) {
         if (length == 0) {

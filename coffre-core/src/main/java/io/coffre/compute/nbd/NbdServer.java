@@ -51,7 +51,7 @@ public final class NbdServer implements AutoCloseable {
         this.exports = exports;
         // Device work is CPU (encryption, hashing) between waits: a block read from storage, an fsync. With two
         // threads per core, the 2-core test machine sat 16 % idle under nbdcopy's reads (610-640 MB/s); with four,
-        // they ran at 640-780 MB/s.
+        // they ran at 640-790 MB/s.
         int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
         this.workers = Executors.newFixedThreadPool(threads, daemonThreads("nbd-worker-"));
         this.acceptor = daemonThreads("nbd-accept-").newThread(this::acceptLoop);
