@@ -10,6 +10,7 @@ import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
 import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.db.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,9 +94,14 @@ final class H2Housekeeper implements AutoCloseable {
 
     /** The MVStore under an H2 file database's connections. */
     static MVStore mvStore(DataSource dataSource) {
+        return databaseStore(dataSource).getMvStore();
+    }
+
+    /** H2's store (MVStore and transaction store) of the database under {@code dataSource}'s connections. */
+    static Store databaseStore(DataSource dataSource) {
         try (Connection c = dataSource.getConnection()) {
             SessionLocal session = (SessionLocal) c.unwrap(JdbcConnection.class).getSession();
-            return session.getDatabase().getStore().getMvStore();
+            return session.getDatabase().getStore();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot reach the H2 store: " + e.getMessage(), e);
         }
