@@ -82,9 +82,9 @@ public final class DataPathBenchmark {
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB)", Pattern.CASE_INSENSITIVE);
 
     /**
-     * One measured path: the bytes it moved, how long it took, the CPU time this JVM (server and HTTPS client, not
-     * nbdcopy) spent meanwhile, the part of it the HTTPS client's threads used and the JIT compilers' time. CPU per
-     * GiB tells the paths apart even when other work loads the machine.
+     * One measured path: the bytes it moved, how long it took, the CPU time server and client spent meanwhile (this
+     * JVM, plus nbdcopy), the client's part of it (the HTTPS client's threads, or nbdcopy) and the JIT compilers'
+     * time. CPU per GiB tells the paths apart even when other work loads the machine.
      */
     public record Result(String path, long bytes, double seconds, double cpuSeconds, double clientCpuSeconds,
                          double compilerSeconds) {
@@ -105,18 +105,30 @@ public final class DataPathBenchmark {
         }
     }
 
-    private record Stopwatch(long wallNanos, long cpuNanos, long compilerMillis) {
+    /**
+     * Wall time, this JVM's CPU time, the CPU time of the child processes it has waited for (nbdcopy: the kernel
+     * adds a child's time to its parent's when the parent reaps it) and the JIT's time, from a start.
+     */
+    private record Stopwatch(long wallNanos, long cpuNanos, long childrenCpuNanos, long compilerMillis) {
+        /** The unit of {@code /proc/self/stat}'s times, fixed by the kernel's ABI whatever its tick rate. */
+        private static final long NANOS_PER_USER_HZ_TICK = 10_000_000;
+
         static Stopwatch start() {
-            return new Stopwatch(System.nanoTime(), processCpuNanos(), compilationMillis());
+            return new Stopwatch(System.nanoTime(), processCpuNanos(), childCpuNanos(), compilationMillis());
         }
 
         Result result(String path, long bytes) {
             return result(path, bytes, 0);
         }
 
-        Result result(String path, long bytes, long clientCpuNanos) {
+        /**
+         * @param clientThreadsCpuNanos CPU time of this JVM's HTTPS client threads; the time of reaped child
+         *                              processes counts as client time too
+         */
+        Result result(String path, long bytes, long clientThreadsCpuNanos) {
+            long children = childCpuNanos() - childrenCpuNanos;
             return new Result(path, bytes, (System.nanoTime() - wallNanos) / 1e9,
-                    (processCpuNanos() - cpuNanos) / 1e9, clientCpuNanos / 1e9,
+                    (processCpuNanos() - cpuNanos + children) / 1e9, (clientThreadsCpuNanos + children) / 1e9,
                     (compilationMillis() - compilerMillis) / 1e3);
         }
 
@@ -127,6 +139,18 @@ public final class DataPathBenchmark {
         private static long processCpuNanos() {
             return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                     .getProcessCpuTime();
+        }
+
+        /** cutime + cstime of {@code /proc/self/stat}, or 0 where there is no such file. */
+        private static long childCpuNanos() {
+            try {
+                String stat = Files.readString(Path.of("/proc/self/stat"));
+                // fields after the command name, which may hold spaces: state is field 3, cutime 16, cstime 17
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return (Long.parseLong(fields[13]) + Long.parseLong(fields[14])) * NANOS_PER_USER_HZ_TICK;
+            } catch (IOException e) {
+                return 0;
+            }
         }
     }
 
@@ -717,7 +741,7 @@ public final class DataPathBenchmark {
         }
         Result baseline = medians.get(0);
         System.out.printf(Locale.ROOT, "%-48s %8s %8s %7s %11s  %-40s %s%n", "path (median round)", "seconds",
-                "MB/s", "ratio", "per round", "CPU s/GiB: server (JVM) + HTTPS client", "JIT");
+                "MB/s", "ratio", "per round", "CPU s/GiB: server (JVM) + client", "JIT");
         for (int i = 0; i < medians.size(); i++) {
             Result r = medians.get(i);
             System.out.printf(Locale.ROOT, "%-48s %8.2f %8.1f %6.2fx %11s  %6.2f + %-31.2f %3.0f %%%n", r.path(),
