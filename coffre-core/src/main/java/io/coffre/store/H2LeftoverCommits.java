@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * one of those rows spins inside H2 at full CPU, past any lock timeout. {@code H2MetadataKillTest} hung this way in
  * about one run out of seven.
  *
- * <p>The two package-private steps H2 would have taken run here through reflection, as the database opens and before
- * any caller writes: apply the undo log as committed, then end the transaction. Committing is the right outcome: the
+ * <p>The two package-private steps H2 would have taken run here through reflection, as the store opens (after the
+ * schema migration, which writes only when one is pending) and before any caller writes: apply the undo log as
+ * committed, then end the transaction. Committing is the right outcome: the
  * committed mark was on the disk, so the commit had been decided (its caller may not have heard of it, as with any
  * database killed after its commit record). Nothing is touched when no such transaction is left, which is the case
  * after every clean stop.
@@ -31,14 +32,14 @@ final class H2LeftoverCommits {
     private H2LeftoverCommits() {
     }
 
-    /** Finishes every transaction left committed but open; returns how many there were. */
-    static int finish(DataSource dataSource) {
+    /** Finishes every transaction left committed but open. */
+    static void finish(DataSource dataSource) {
         Store store = H2Housekeeper.databaseStore(dataSource);
         TransactionStore transactions = store.getTransactionStore();
         List<Transaction> leftovers = transactions.getOpenTransactions().stream()
                 .filter(t -> t.getStatus() == Transaction.STATUS_COMMITTED).toList();
         if (leftovers.isEmpty()) {
-            return 0;
+            return;
         }
         try {
             Method apply = TransactionStore.class.getDeclaredMethod("commit", Transaction.class, boolean.class);
@@ -59,8 +60,7 @@ final class H2LeftoverCommits {
             throw new IllegalStateException("H2 failed to finish a committed transaction left by a stopped process: "
                     + e.getCause(), e.getCause());
         }
-        // on the disk before anyone relies on it; were this process killed first, the next open does it again
+        // into the file now; were this process killed before that, the next open would finish them again
         store.getMvStore().commit();
-        return leftovers.size();
     }
 }
