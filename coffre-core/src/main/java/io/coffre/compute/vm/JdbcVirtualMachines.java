@@ -652,6 +652,9 @@ final class JdbcVirtualMachines implements VirtualMachines {
             throw ArmException.conflict("Conflict", "A disk this update attaches to " + vm.id().name() + " is being "
                     + "attached to a virtual machine by another request; wait for it and retry.");
         }
+        // the answer is the VM as accepted (Updating), read before the work starts: read after, it could already
+        // show the update done, or half done (VmNbdTest once saw Succeeded)
+        ObjectNode accepted = render(findRow(vm.resourceId()).orElseThrow(), false);
         AsyncOperations.Operation op;
         try {
             op = operations.runAsync(vm.resourceId(), WRITE_KIND, () -> {
@@ -662,7 +665,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             abandonUpdate(vm.resourceId(), plan);
             throw e;
         }
-        return new Accepted(render(findRow(vm.resourceId()).orElseThrow(), false), false, op.id());
+        return new Accepted(accepted, false, op.id());
     }
 
     /**
