@@ -128,7 +128,7 @@ final class DefaultDiskStore implements DiskStore {
                             + "writing. Create a disk from it (a copy) and open that.");
                 }
                 shared = new Shared(new WriteBackDevice(diskId, row.sizeBytes(), row.writeKeyId(),
-                        metadata.blocks(diskId), metadata, objects, names, reclaimer, workers, settings.wallClock(),
+                        metadata.blocks(diskId), metadata, objects, names, reclaimer, workers,
                         settings.bufferBytesPerDisk()));
                 open.put(diskId, shared);
             }

@@ -8,11 +8,12 @@ import java.util.UUID;
 import java.util.function.LongSupplier;
 
 /**
- * Names for the objects that seals write, registered ahead in batches. An object must be registered (durably) before
- * it is put, so that a crash cannot leave it behind unknown; registered one at a time, every seal cost a metadata
- * commit and its fsync, which concurrent page uploads then queued for. Each name is handed out once. Names left
- * unused stay registered and uncommitted, and the reclaimer's sweep removes them as abandoned after its grace period;
- * a name older than {@code maxAgeMillis} is not handed out, so a seal never gets one the sweep is close to.
+ * Names for the objects that seals and flushes write, registered ahead in batches. An object must be registered
+ * (durably) before it is put, so that a crash cannot leave it behind unknown; registered one at a time, every seal
+ * cost a metadata commit and its fsync, which concurrent page uploads then queued for, and every flush of partial
+ * blocks a commit before its map's. Each name is handed out once. Names left unused stay registered and uncommitted,
+ * and the reclaimer's sweep removes them as abandoned after its grace period; a name older than {@code maxAgeMillis}
+ * is not handed out, so a writer never gets one the sweep is close to.
  */
 final class ObjectNames {
     static final int BATCH = 16;
@@ -35,25 +36,39 @@ final class ObjectNames {
     }
 
     Name take() {
+        return take(1).get(0);
+    }
+
+    /**
+     * {@code count} names: those ready first, the rest registered in one commit with a batch to spare, so that a
+     * flush of many partial blocks costs one registration commit at most and a flush of a few usually none.
+     */
+    List<Name> take(int count) {
+        List<Name> taken = new ArrayList<>(count);
         synchronized (ready) {
             long oldest = wallClock.getAsLong() - maxAgeMillis;
-            for (Name name; (name = ready.poll()) != null; ) {
+            for (Name name; taken.size() < count && (name = ready.poll()) != null; ) {
                 if (name.registeredAt() >= oldest) {
-                    return name;
+                    taken.add(name);
                 }
             }
         }
+        int missing = count - taken.size();
+        if (missing == 0) {
+            return taken;
+        }
         // outside the lock: callers meanwhile register batches of their own rather than wait for this commit
         long now = wallClock.getAsLong();
-        List<Name> batch = new ArrayList<>(BATCH);
-        for (int i = 0; i < BATCH; i++) {
+        List<Name> batch = new ArrayList<>(missing + BATCH - 1);
+        for (int i = 0; i < missing + BATCH - 1; i++) {
             UUID writeId = objects.newWriteId();
             batch.add(new Name(writeId, BlockRef.blobKey(writeId), now));
         }
         metadata.registerObjects(batch.stream().map(Name::blobKey).toList(), now);
+        taken.addAll(batch.subList(0, missing));
         synchronized (ready) {
-            ready.addAll(batch.subList(1, BATCH));
+            ready.addAll(batch.subList(missing, batch.size()));
         }
-        return batch.get(0);
+        return taken;
     }
 }

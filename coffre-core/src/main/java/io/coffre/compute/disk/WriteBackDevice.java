@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,7 +22,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongConsumer;
-import java.util.function.LongSupplier;
 import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>it waits for the seals under way; a block sealed and not changed since needs nothing more;</li>
  *   <li>blocks written only in part are completed from their stored content (read-modify-write, once per flush);</li>
- *   <li>the other new objects are registered, encrypted and put, in parallel; each put is durable when it returns;</li>
+ *   <li>the other new objects take names registered ahead ({@link ObjectNames}) and are encrypted and put, in
+ *   parallel; each put is durable when it returns;</li>
  *   <li>one metadata transaction points the block map at all of them (all-zero blocks lose their entry);</li>
  *   <li>objects the map no longer refers to are reclaimed, if no snapshot or copy holds them.</li>
  * </ol>
@@ -62,7 +63,6 @@ final class WriteBackDevice {
     private final ObjectNames names;
     private final Reclaimer reclaimer;
     private final ExecutorService workers;
-    private final LongSupplier wallClock;
     private final long bufferBudget;
 
     /** Guards the three layers and the counters below. */
@@ -80,7 +80,7 @@ final class WriteBackDevice {
 
     WriteBackDevice(String diskId, long size, UUID writeKeyId, Map<Long, BlockRef> stored, DiskMetadata metadata,
                     BlockObjects objects, ObjectNames names, Reclaimer reclaimer, ExecutorService workers,
-                    LongSupplier wallClock, long bufferBudget) {
+                    long bufferBudget) {
         this.diskId = diskId;
         this.size = size;
         this.writeKeyId = writeKeyId;
@@ -90,7 +90,6 @@ final class WriteBackDevice {
         this.names = names;
         this.reclaimer = reclaimer;
         this.workers = workers;
-        this.wallClock = wallClock;
         this.bufferBudget = bufferBudget;
     }
 
@@ -424,16 +423,19 @@ final class WriteBackDevice {
                     contents.put(index, content);
                 }
             });
-            Map<Long, UUID> writeIds = new HashMap<>();
             for (long index : unsealed) {
-                if (contents.containsKey(index)) {
-                    writeIds.put(index, objects.newWriteId());
-                } else if (stored.containsKey(index)) {
+                if (!contents.containsKey(index) && stored.containsKey(index)) {
                     changes.put(index, null); // zeroed: the entry goes, the block is sparse again
                 }
             }
-            writeIds.values().forEach(id -> written.add(BlockRef.blobKey(id)));
-            metadata.registerObjects(written, wallClock.getAsLong());
+            // names registered ahead, as seals take them: a flush of a few partial blocks commits only its map
+            Map<Long, UUID> writeIds = new HashMap<>();
+            Iterator<ObjectNames.Name> taken = names.take(contents.size()).iterator();
+            for (long index : contents.keySet()) {
+                ObjectNames.Name name = taken.next();
+                writeIds.put(index, name.writeId());
+                written.add(name.blobKey());
+            }
             Map<Long, BlockRef> refs = new ConcurrentHashMap<>();
             inParallel(writeIds.keySet(), index -> refs.put(index, objects.put(writeKeyId, writeIds.get(index), index,
                     contents.get(index), batch.get(index).length())));

@@ -73,6 +73,39 @@ class ObjectNamesTest {
         }
     }
 
+    @Test
+    void aFlushOfPartialBlocksTakesNamesRegisteredAheadAndRegistersWhatIsMissingInOneCommit() {
+        String disk = fixture.store.create(64L * BLOCK_BYTES, DiskSource.empty());
+        // more blocks than are spare, as many as the write-back buffer holds before it flushes on its own
+        int many = (int) (DefaultDiskStore.DEFAULTS.bufferBytesPerDisk() / BLOCK_BYTES) - 1;
+        try (BlockDevice device = fixture.store.open(disk)) {
+            writePartialBlocks(device, 0, 3);
+            assertThat(registeredRows()).as("the three names and a batch to spare, in one commit")
+                    .isEqualTo(3 + ObjectNames.BATCH - 1);
+            writePartialBlocks(device, 3, 3);
+            assertThat(registeredRows()).as("a small flush takes names from the spare batch: no registration")
+                    .isEqualTo(3 + ObjectNames.BATCH - 1);
+            int spare = ObjectNames.BATCH - 1 - 3;
+            writePartialBlocks(device, 6, many);
+            assertThat(registeredRows()).as("the %d spare names, then the rest and a new spare batch at once", spare)
+                    .isEqualTo(3 + ObjectNames.BATCH - 1 + (many - spare) + ObjectNames.BATCH - 1);
+        }
+        try (BlockDevice device = fixture.store.open(disk)) {
+            for (int i = 0; i < 6 + many; i++) {
+                assertThat(read(device, (long) i * BLOCK_BYTES + 512, 4096)).as("block %d", i)
+                        .isEqualTo(pattern(i, 4096));
+            }
+        }
+    }
+
+    /** Writes 4 KiB into each of {@code count} blocks from {@code first}, then flushes them together. */
+    private static void writePartialBlocks(BlockDevice device, int first, int count) {
+        for (int i = first; i < first + count; i++) {
+            device.write((long) i * BLOCK_BYTES + 512, pattern(i, 4096), 0, 4096, false);
+        }
+        device.flush();
+    }
+
     private long registeredRows() {
         return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_objects")
                 .mapTo(Long.class).one());
