@@ -30,6 +30,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -56,7 +57,9 @@ import javax.net.ssl.TrustManagerFactory;
  * (b) upload over HTTPS (beginGetAccess Write, 4 MiB page PUTs, several in flight as azcopy sends them,
  * endGetAccess); (c) download over HTTPS (parallel ranged GETs, each compared with the image); (d) NBD with the
  * real {@code nbdcopy} at its defaults, writing the image into a disk exported by an in-process {@link NbdServer}
- * (timed until the disconnect flush made it durable) and reading it back into a file (SHA-256 checked).
+ * (timed until the disconnect flush made it durable) and reading it back into a file (SHA-256 checked); (e) once
+ * per run, a guest's fsync: 4 KiB writes each followed by a FLUSH, sent by the real {@code qemu-io}, against 4 KiB
+ * writes each followed by an fdatasync of a file.
  *
  * <p>The server is real (HTTPS, H2, encrypted block objects in files) on a fresh temporary data directory; the disk
  * is platform-key encrypted. The image is incompressible pseudo-random data, generated once before any timing.
@@ -214,6 +217,7 @@ public final class DataPathBenchmark {
                     results.addAll(nbd(arm, server.core(), image, size, imageSha, work));
                     byRound.add(results);
                 }
+                syncedSmallWrites(arm, server.core(), work.resolve("synced-writes.raw"));
             }
             return print(byRound);
         } finally {
@@ -460,6 +464,82 @@ public final class DataPathBenchmark {
         }
         arm.delete(disk);
         return results;
+    }
+
+    /**
+     * (e) Writes of 4 KiB at scattered offsets of a 64 MiB region, each made durable before the next: with
+     * {@code qemu-io} over NBD (write, then FLUSH) and, as the baseline, on a file of this file system (write, then
+     * fdatasync). qemu-io's start and handshake are taken out by timing a short run too. Prints writes per second and
+     * their ratio; throws if the disk does not hold the last write of each offset.
+     */
+    private static void syncedSmallWrites(Arm arm, CoffreCore core, Path file) throws Exception {
+        int writes = 400;
+        int warmUp = 20;
+        long region = 64L << 20;
+        long[] offsets = new SplittableRandom(writes).longs(writes, 0, region / 4096).map(i -> i * 4096).toArray();
+        byte[] page = new byte[4096];
+        double fileSeconds;
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            out.write(ByteBuffer.wrap(page), region - page.length);
+            out.force(true);
+            long started = System.nanoTime();
+            for (int i = 0; i < writes; i++) {
+                Arrays.fill(page, (byte) (i % 251));
+                out.write(ByteBuffer.wrap(page), offsets[i]);
+                out.force(false);
+            }
+            fileSeconds = (System.nanoTime() - started) / 1e9;
+        }
+        Files.delete(file);
+        if (!onPath("qemu-io")) {
+            System.out.println("qemu-io is not installed (Debian package qemu-utils): synced small writes over NBD not "
+                    + "measured");
+            return;
+        }
+        String disk = arm.createUploadDisk("synced-writes-disk", region);
+        String storeId = arm.storeId(disk);
+        double nbdSecondsPerWrite;
+        try (NbdServer server = NbdServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                new Exports(EXPORT, core, storeId))) {
+            String uri = "nbd://127.0.0.1:" + server.port() + "/" + EXPORT;
+            long started = System.nanoTime();
+            qemuIo(uri, offsets, warmUp);
+            long shortRun = System.nanoTime() - started;
+            started = System.nanoTime();
+            qemuIo(uri, offsets, writes);
+            long longRun = System.nanoTime() - started;
+            nbdSecondsPerWrite = (longRun - shortRun) / 1e9 / (writes - warmUp);
+        }
+        try (BlockDevice device = core.diskStore().open(storeId)) {
+            Map<Long, Integer> last = new HashMap<>();
+            for (int i = 0; i < writes; i++) {
+                last.put(offsets[i], i);
+            }
+            for (Map.Entry<Long, Integer> write : last.entrySet()) {
+                device.read(write.getKey(), page, 0, page.length);
+                byte[] expected = new byte[page.length];
+                Arrays.fill(expected, (byte) (write.getValue() % 251));
+                if (!Arrays.equals(page, expected)) {
+                    throw new IllegalStateException("synced small writes: the disk at " + write.getKey()
+                            + " does not hold write " + write.getValue());
+                }
+            }
+        }
+        arm.delete(disk);
+        double filePerSecond = writes / fileSeconds;
+        System.out.printf(Locale.ROOT, "synced 4 KiB writes (a guest's fsync): file + fdatasync %.0f/s, NBD (qemu-io)"
+                + " + FLUSH %.0f/s, ratio %.2fx%n", filePerSecond, 1 / nbdSecondsPerWrite,
+                1 / nbdSecondsPerWrite / filePerSecond);
+    }
+
+    /** qemu-io writes {@code count} pages (write i holds the byte i mod 251), each followed by a FLUSH. */
+    private static void qemuIo(String uri, long[] offsets, int count) throws Exception {
+        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
+        for (int i = 0; i < count; i++) {
+            command.addAll(List.of("-c", "write -P " + (i % 251) + " " + offsets[i] + " 4k", "-c", "flush"));
+        }
+        command.add(uri);
+        exec(command.toArray(String[]::new));
     }
 
     /** One disk exported under one name; every connection gets its own handle, as VM exports will. */

@@ -79,12 +79,12 @@ class RotationKillTest {
             }
             f.restorePointOfARunningVm(random, expected);
             v2 = f.key();
-            kekOperationsBefore = kekOperations(setup.core().audit().list(kekPrefix, 10_000).stream()
-                    .map(e -> e.operation()).toList());
         }
 
         String statusUrl;
         try (ServerProcess held = ServerProcess.start(dataDir, port, ServerChild.HOLD_ROTATION)) {
+            // counted once started: a starting server first maps the writes its disks journaled, which unwraps
+            kekOperationsBefore = kekAudit(held, kekPrefix).size();
             ObjectNode body = desBody(v2);
             HttpResponse<String> put = held.arm("PUT", desId + DiskRoutesTest.V, body.toString(), 200);
             statusUrl = put.headers().firstValue("Azure-AsyncOperation").orElseThrow();
@@ -100,10 +100,7 @@ class RotationKillTest {
             assertThat(des.at("/properties/activeKey/keyUrl").asText()).isEqualTo(v2);
             assertThat(des.at("/properties/previousKeys")).isEmpty();
 
-            JsonNode audit = Json.parse(resumed.arm("GET", "/admin/audit?top=10000&prefix="
-                    + URLEncoder.encode(kekPrefix, StandardCharsets.UTF_8), null, 200).body()).path("value");
-            List<JsonNode> rotation = StreamSupport.stream(audit.spliterator(), false)
-                    .filter(e -> isKekOperation(e.path("operation").asText())).toList();
+            List<JsonNode> rotation = kekAudit(resumed, kekPrefix);
             // newest first: the rotation's entries lead the list
             List<JsonNode> added = rotation.subList(0, (int) (rotation.size() - kekOperationsBefore));
             assertThat(added).as(context + ": key-service operations of the rotation").extracting(
@@ -139,12 +136,16 @@ class RotationKillTest {
         return status;
     }
 
-    private static boolean isKekOperation(String operation) {
-        return operation.equals("KeyWrap") || operation.equals("KeyUnwrap");
+    /** The key service's wraps and unwraps with the DES's key, newest first, from a server's audit log. */
+    private static List<JsonNode> kekAudit(ServerProcess server, String kekPrefix) throws Exception {
+        JsonNode audit = Json.parse(server.arm("GET", "/admin/audit?top=10000&prefix="
+                + URLEncoder.encode(kekPrefix, StandardCharsets.UTF_8), null, 200).body()).path("value");
+        return StreamSupport.stream(audit.spliterator(), false)
+                .filter(e -> isKekOperation(e.path("operation").asText())).toList();
     }
 
-    private static long kekOperations(List<String> operations) {
-        return operations.stream().filter(RotationKillTest::isKekOperation).count();
+    private static boolean isKekOperation(String operation) {
+        return operation.equals("KeyWrap") || operation.equals("KeyUnwrap");
     }
 
     private static String version(String kid) {

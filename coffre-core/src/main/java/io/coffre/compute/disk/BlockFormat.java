@@ -30,7 +30,9 @@ import javax.crypto.spec.GCMParameterSpec;
  *
  * Binding the whole header, the position and the final flag into every segment's AAD means a segment cannot be
  * swapped, reordered, dropped from the end or moved into another block or object without failing authentication.
- * Segments are 64 KiB because the JDK's GCM is fast at that size and slow on multi-megabyte single calls. With
+ * Segments are 64 KiB because the JDK's GCM is fast at that size and slow on multi-megabyte single calls. A journal
+ * entry (a partial block's small writes, made durable without rewriting the block: {@link WriteBackDevice}) has the
+ * same layout under its own magic "CFJL", so neither can pass for the other. With
  * random 96-bit nonces one key may seal at most 2^32 segments (NIST SP 800-38D), i.e. 256 TiB written through one
  * disk key; copies get their own key, so the budget is per disk, not per lineage.
  */
@@ -39,6 +41,7 @@ final class BlockFormat {
     static final int SEGMENT_BYTES = 64 << 10;
     static final byte VERSION = 1;
     static final byte[] MAGIC = "CFBK".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] JOURNAL_MAGIC = "CFJL".getBytes(StandardCharsets.US_ASCII);
 
     static final int MAGIC_OFFSET = 0;
     static final int MAGIC_BYTES = 4;
@@ -84,6 +87,19 @@ final class BlockFormat {
      */
     static byte[] encode(SecretKey key, UUID keyId, UUID writeId, long blockIndex, byte[] plaintext, int length,
                          SecureRandom random, byte[] out) {
+        return encode(MAGIC, key, keyId, writeId, blockIndex, plaintext, length, random, out);
+    }
+
+    /** A journal entry for block {@code blockIndex}: {@code record} encrypted as a block object is, under its magic. */
+    static byte[] encodeJournal(SecretKey key, UUID keyId, UUID entryId, long blockIndex, byte[] record,
+                                SecureRandom random) {
+        checkLength(record, record.length);
+        return encode(JOURNAL_MAGIC, key, keyId, entryId, blockIndex, record, record.length, random,
+                new byte[objectLength(record.length)]);
+    }
+
+    private static byte[] encode(byte[] magic, SecretKey key, UUID keyId, UUID writeId, long blockIndex,
+                                 byte[] plaintext, int length, SecureRandom random, byte[] out) {
         checkLength(plaintext, length);
         if (out.length != objectLength(length)) {
             throw new IllegalArgumentException("the object of " + length + " plaintext bytes has "
@@ -91,7 +107,7 @@ final class BlockFormat {
         }
         int segments = segmentCount(length);
         ByteBuffer.wrap(out)
-                .put(MAGIC).put(VERSION)
+                .put(magic).put(VERSION)
                 .putLong(keyId.getMostSignificantBits()).putLong(keyId.getLeastSignificantBits())
                 .putLong(writeId.getMostSignificantBits()).putLong(writeId.getLeastSignificantBits())
                 .putLong(blockIndex).putInt(length).putInt(segments);
@@ -126,12 +142,17 @@ final class BlockFormat {
 
     /** Reads and checks the header's shape; says nothing about authenticity yet. */
     static Header header(byte[] object) {
+        return header(MAGIC, object);
+    }
+
+    private static Header header(byte[] magic, byte[] object) {
         if (object.length < HEADER_BYTES) {
             throw new BlockIntegrityException("the object is truncated to " + object.length + " bytes, shorter than "
                     + "its header");
         }
-        if (!Arrays.equals(object, MAGIC_OFFSET, MAGIC_OFFSET + MAGIC_BYTES, MAGIC, 0, MAGIC_BYTES)) {
-            throw new BlockIntegrityException("the object is not a block object (bad magic)");
+        if (!Arrays.equals(object, MAGIC_OFFSET, MAGIC_OFFSET + MAGIC_BYTES, magic, 0, MAGIC_BYTES)) {
+            throw new BlockIntegrityException(magic == MAGIC ? "the object is not a block object (bad magic)"
+                    : "the entry is not a journal entry (bad magic)");
         }
         if (object[VERSION_OFFSET] != VERSION) {
             throw new BlockIntegrityException("the object has unknown format version " + (object[VERSION_OFFSET] & 0xff));
@@ -157,7 +178,19 @@ final class BlockFormat {
      * plaintext and must be discarded.
      */
     static Header decode(SecretKey key, UUID expectedKeyId, long expectedBlockIndex, byte[] object, byte[] target) {
-        Header header = header(object);
+        return decode(MAGIC, key, expectedKeyId, expectedBlockIndex, object, target);
+    }
+
+    /** The record of a journal entry for block {@code expectedBlockIndex}, checked as {@link #decode} checks. */
+    static byte[] decodeJournal(SecretKey key, UUID expectedKeyId, long expectedBlockIndex, byte[] entry) {
+        byte[] record = new byte[header(JOURNAL_MAGIC, entry).plaintextLength()];
+        decode(JOURNAL_MAGIC, key, expectedKeyId, expectedBlockIndex, entry, record);
+        return record;
+    }
+
+    private static Header decode(byte[] magic, SecretKey key, UUID expectedKeyId, long expectedBlockIndex,
+                                 byte[] object, byte[] target) {
+        Header header = header(magic, object);
         if (header.blockIndex() != expectedBlockIndex) {
             throw new BlockIntegrityException("the object belongs to block " + header.blockIndex() + ", not "
                     + expectedBlockIndex);

@@ -63,6 +63,23 @@ final class BlockObjects {
         return new BlockRef(blobKey, sha256(object), keyId);
     }
 
+    /** A journal entry holding {@code record} for block {@code index}, encrypted under {@code keyId}. */
+    byte[] sealJournal(UUID keyId, long index, byte[] record) {
+        return BlockFormat.encodeJournal(key(keyId, null), keyId, newWriteId(), index, record, random);
+    }
+
+    /** The record of a journal entry of disk {@code diskId}, whose blocks are written under {@code keyId}. */
+    byte[] openJournal(String diskId, UUID keyId, long index, byte[] entry) {
+        SecretKey key = key(keyId, diskId);
+        try {
+            return BlockFormat.decodeJournal(key, keyId, index, entry);
+        } catch (BlockIntegrityException e) {
+            throw new BlockIntegrityException("The journal entry of block " + index + " of disk " + diskId
+                    + " failed verification: " + e.getMessage() + ". The writes it held are lost; restore the disk "
+                    + "from a snapshot or a backup.", e);
+        }
+    }
+
     /**
      * The verified plaintext of a mapped block (shorter than a block for the tail of a disk). The array is shared
      * with the cache: callers copy from it and never write to it.
@@ -95,6 +112,11 @@ final class BlockObjects {
             recent.put(ref.blobKey(), plaintext);
         }
         return plaintext;
+    }
+
+    /** Throws {@link DiskKeyUnavailableException} unless the key ring gives {@code readerId} the key now. */
+    void requireKey(UUID keyId, String readerId) {
+        key(keyId, readerId);
     }
 
     void delete(String blobKey) {

@@ -25,9 +25,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.stream.LongStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link DiskStore} over a metadata store and a blob store; the devices it opens share one pool of flush workers. */
 final class DefaultDiskStore implements DiskStore {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultDiskStore.class);
     /** Largest disk: 64 TiB, above any Azure managed disk. */
     static final long MAX_SIZE_BYTES = 64L << 40;
 
@@ -99,7 +102,7 @@ final class DefaultDiskStore implements DiskStore {
             // refused before a key is made for nothing; checked again under lock below
             checkCopySize(metadata.findMap(copy.sourceId()).orElseThrow(() -> notFound(copy.sourceId())), sizeBytes);
             // a disk copied while open: what its writer acknowledged so far belongs in the copy
-            flushIfOpen(copy.sourceId());
+            settle(copy.sourceId());
         }
         UUID writeKeyId = writeKeys.newKey(diskId);
         metadata.inTransaction(h -> {
@@ -127,9 +130,12 @@ final class DefaultDiskStore implements DiskStore {
                     throw ArmException.conflict("NotADisk", diskId + " is a snapshot, which cannot be opened for "
                             + "writing. Create a disk from it (a copy) and open that.");
                 }
+                Map<Long, byte[]> journal = new HashMap<>();
+                metadata.journal(diskId).forEach((index, entry) ->
+                        journal.put(index, objects.openJournal(diskId, row.writeKeyId(), index, entry)));
                 shared = new Shared(new WriteBackDevice(diskId, row.sizeBytes(), row.writeKeyId(),
                         metadata.blocks(diskId), metadata, objects, names, reclaimer, workers,
-                        settings.bufferBytesPerDisk()));
+                        settings.bufferBytesPerDisk(), journal));
                 open.put(diskId, shared);
             }
             shared.holders++;
@@ -142,6 +148,8 @@ final class DefaultDiskStore implements DiskStore {
         if (diskIds.isEmpty() || diskIds.stream().distinct().count() != diskIds.size()) {
             throw ArmException.badRequest("InvalidSnapshotRequest", "Name each disk to snapshot once: " + diskIds);
         }
+        // a disk with journaled writes and no device (after a restart): loaded, so that the pause below maps them
+        diskIds.stream().distinct().filter(this::journaledAndClosed).forEach(id -> open(id).close());
         List<WriteBackDevice> paused = new ArrayList<>();
         synchronized (open) {
             diskIds.stream().map(open::get).filter(Objects::nonNull).forEach(s -> paused.add(s.device));
@@ -210,7 +218,7 @@ final class DefaultDiskStore implements DiskStore {
 
     @Override
     public List<StoredBlock> storedBlocks(String id) {
-        flushIfOpen(id);
+        settle(id);
         metadata.findMap(id).orElseThrow(() -> notFound(id));
         return metadata.blocks(id).entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> new StoredBlock(e.getKey(), e.getValue().blobKey(), e.getValue().sha256().clone(),
@@ -359,20 +367,52 @@ final class DefaultDiskStore implements DiskStore {
         }
     }
 
-    private void flushIfOpen(String diskId) {
+    /**
+     * Puts every write acknowledged to a disk into its block map: those buffered by its device, if open, and those
+     * in its journal, which a device opened here replays.
+     */
+    private void settle(String diskId) {
         Shared shared;
         synchronized (open) {
             shared = open.get(diskId);
         }
         if (shared != null) {
-            shared.device.flush();
+            shared.device.flushToBlocks();
+        } else if (journaledAndClosed(diskId)) {
+            try (Handle handle = (Handle) open(diskId)) {
+                handle.device.flushToBlocks();
+            }
+        }
+    }
+
+    private boolean journaledAndClosed(String diskId) {
+        synchronized (open) {
+            if (open.containsKey(diskId)) {
+                return false;
+            }
+        }
+        return metadata.hasJournal(diskId);
+    }
+
+    /**
+     * After a restart: puts the journaled writes of every disk into its map. A disk that cannot be settled now (its
+     * key is unavailable) keeps its journal, which its next open replays.
+     */
+    void settleJournals() {
+        for (String diskId : metadata.journaledMaps()) {
+            try {
+                settle(diskId);
+            } catch (RuntimeException e) {
+                LOG.warn("the journaled writes of disk {} stay in its journal: {}", diskId, e.getMessage());
+            }
         }
     }
 
     /**
      * A holder out flushes what it wrote without making it durable; the last one out leaves the device idle and, as
      * every holder did so, flushed. The least recently released idle devices beyond {@link #IDLE_DEVICES} are
-     * forgotten. A flush failure keeps the device held so the data is not dropped.
+     * forgotten, unless they have journaled writes, which their device keeps buffered until a flush maps them. A
+     * flush failure keeps the device held so the data is not dropped.
      */
     private void release(WriteBackDevice device, boolean flush) {
         if (flush) {
@@ -385,7 +425,8 @@ final class DefaultDiskStore implements DiskStore {
                 open.put(device.diskId(), shared);
                 long idle = open.values().stream().filter(s -> s.holders == 0).count();
                 for (Iterator<Shared> it = open.values().iterator(); idle > IDLE_DEVICES && it.hasNext(); ) {
-                    if (it.next().holders == 0) {
+                    Shared candidate = it.next();
+                    if (candidate.holders == 0 && !candidate.device.hasJournal()) {
                         it.remove();
                         idle--;
                     }

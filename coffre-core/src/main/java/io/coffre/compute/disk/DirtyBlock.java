@@ -1,5 +1,7 @@
 package io.coffre.compute.disk;
 
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,7 +12,9 @@ import java.util.TreeMap;
  *
  * <p>A complete block may be <em>sealed</em> ahead of the flush: its content encrypted into an object that the
  * flush then only has to map. Every change counts as a modification, so a seal made from an earlier state can be
- * told apart and dropped. Not thread-safe: {@link WriteBackDevice} guards every instance.
+ * told apart and dropped. A partial block may instead be <em>journaled</em>: its covered ranges and their bytes
+ * ({@link #journalRecord}) made durable on their own, which lasts as long as the block is not modified again. Not
+ * thread-safe: {@link WriteBackDevice} guards every instance.
  */
 final class DirtyBlock {
     private static final byte[] ZEROS = new byte[BlockFormat.BLOCK_BYTES];
@@ -26,6 +30,8 @@ final class DirtyBlock {
     private long sealRegisteredAt;
     /** Whether a buffered write goes on into the next block, so that the two are committed together or not at all. */
     private boolean joinedToNext;
+    /** The modification count whose state the disk's journal holds; -1: none. */
+    private int journaledAt = -1;
 
     DirtyBlock(int length) {
         this.length = length;
@@ -124,6 +130,72 @@ final class DirtyBlock {
             });
             cover(range.getKey(), range.getValue());
         }
+    }
+
+    /** The length of {@link #journalRecord}. */
+    int journalRecordLength() {
+        int bytes = Integer.BYTES;
+        for (Map.Entry<Integer, Integer> range : covered.entrySet()) {
+            bytes += 2 * Integer.BYTES + range.getValue() - range.getKey();
+        }
+        return bytes;
+    }
+
+    /** What the block holds, for the journal: the number of ranges, each range's start and end, then their bytes. */
+    byte[] journalRecord() {
+        ByteBuffer record = ByteBuffer.allocate(journalRecordLength()).putInt(covered.size());
+        covered.forEach((start, end) -> record.putInt(start).putInt(end));
+        covered.forEach((start, end) -> {
+            if (data == null) {
+                record.position(record.position() + end - start); // zeros, as allocated
+            } else {
+                record.put(data, start, end - start);
+            }
+        });
+        return record.array();
+    }
+
+    /** A block holding what a {@link #journalRecord} of it held, marked as journaled. */
+    static DirtyBlock fromJournal(int length, byte[] record) {
+        DirtyBlock block = new DirtyBlock(length);
+        try {
+            ByteBuffer in = ByteBuffer.wrap(record);
+            int ranges = in.getInt();
+            if (ranges < 0 || ranges > in.remaining() / (2 * Integer.BYTES)) {
+                throw new BlockIntegrityException("a journal record names " + ranges + " ranges in "
+                        + record.length + " bytes");
+            }
+            int[] bounds = new int[2 * ranges];
+            for (int i = 0; i < bounds.length; i++) {
+                bounds[i] = in.getInt();
+            }
+            for (int i = 0; i < bounds.length; i += 2) {
+                int n = bounds[i + 1] - bounds[i];
+                if (bounds[i] < 0 || n < 0 || bounds[i + 1] > length) {
+                    throw new BlockIntegrityException("a journal record names the range [" + bounds[i] + ", "
+                            + bounds[i + 1] + ") in a block of " + length + " bytes");
+                }
+                block.write(bounds[i], record, in.position(), n);
+                in.position(in.position() + n);
+            }
+            if (in.hasRemaining()) {
+                throw new BlockIntegrityException("a journal record has " + in.remaining() + " bytes past its ranges");
+            }
+        } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
+            throw new BlockIntegrityException("a journal record is shorter than the ranges it names", e);
+        }
+        block.markJournaled();
+        return block;
+    }
+
+    /** The journal now holds this block as it is. */
+    void markJournaled() {
+        journaledAt = modifications;
+    }
+
+    /** Whether the journal holds this block as it is: durable, though not yet in the block map. */
+    boolean isJournaled() {
+        return journaledAt == modifications;
     }
 
     /** The content of a complete block, or {@code null} if it is all zeros (and so is not stored). */

@@ -13,7 +13,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
- * The SQL of the disk layer (tables {@code disk_*}, migration V7).
+ * The SQL of the disk layer (tables {@code disk_*}, migrations V7 and V16).
  *
  * <p>Locking rule that makes reclaim safe: every transaction that reads a map to copy it, or changes or deletes a
  * map, first locks that map's {@code disk_maps} row ({@link #lockMap}). So a copy and a removal of the same
@@ -107,8 +107,51 @@ final class DiskMetadata {
         List<String> keys = h.createQuery("SELECT blob_key FROM disk_blocks WHERE map_id = :id").bind("id", mapId)
                 .mapTo(String.class).list();
         h.createUpdate("DELETE FROM disk_blocks WHERE map_id = :id").bind("id", mapId).execute();
+        h.createUpdate("DELETE FROM disk_journal WHERE map_id = :id").bind("id", mapId).execute();
         h.createUpdate("DELETE FROM disk_maps WHERE map_id = :id").bind("id", mapId).execute();
         return keys;
+    }
+
+    /** Writes (or replaces) the journal entries of blocks of a map and deletes those of {@code removed}. */
+    void updateJournal(Handle h, String mapId, Map<Long, byte[]> entries, Collection<Long> removed) {
+        PreparedBatch delete = h.prepareBatch("DELETE FROM disk_journal WHERE map_id = :id AND block_index = :index");
+        PreparedBatch insert = h.prepareBatch(
+                "INSERT INTO disk_journal (map_id, block_index, entry) VALUES (:id, :index, :entry)");
+        for (long index : removed) {
+            delete.bind("id", mapId).bind("index", index).add();
+        }
+        for (Map.Entry<Long, byte[]> entry : entries.entrySet()) {
+            delete.bind("id", mapId).bind("index", entry.getKey()).add();
+            insert.bind("id", mapId).bind("index", entry.getKey()).bind("entry", entry.getValue()).add();
+        }
+        if (delete.size() > 0) {
+            delete.execute();
+        }
+        if (insert.size() > 0) {
+            insert.execute();
+        }
+    }
+
+    /** Block index → journal entry of a map. */
+    Map<Long, byte[]> journal(String mapId) {
+        return store.withHandle(h -> {
+            Map<Long, byte[]> entries = new HashMap<>();
+            h.createQuery("SELECT block_index, entry FROM disk_journal WHERE map_id = :id").bind("id", mapId)
+                    .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getBytes(2)))
+                    .forEach(entry -> entries.put(entry.getKey(), entry.getValue()));
+            return entries;
+        });
+    }
+
+    boolean hasJournal(String mapId) {
+        return store.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal WHERE map_id = :id")
+                .bind("id", mapId).mapTo(Long.class).one() > 0);
+    }
+
+    /** The maps that have journal entries. */
+    List<String> journaledMaps() {
+        return store.withHandle(h -> h.createQuery("SELECT DISTINCT map_id FROM disk_journal ORDER BY map_id")
+                .mapTo(String.class).list());
     }
 
     /** Records objects about to be put, in a transaction of its own, so reclaim knows they may be in flight. */

@@ -11,9 +11,13 @@ public final class DiskStores {
 
     /**
      * Disks whose block maps live in {@code metadata} and whose encrypted block objects live in {@code blobs}, under
-     * data keys from {@code keys}. Close it to flush open disks and stop its flush workers.
+     * data keys from {@code keys}. Writes a previous process journaled go into their disks' maps first. Close it to
+     * flush open disks and stop its flush workers.
      */
     public static DiskStore open(MetadataStore metadata, BlobStore blobs, DataKeyRing keys) {
-        return new DefaultDiskStore(metadata, blobs, keys, new SecureRandom(), DefaultDiskStore.DEFAULTS);
+        DefaultDiskStore store = new DefaultDiskStore(metadata, blobs, keys, new SecureRandom(),
+                DefaultDiskStore.DEFAULTS);
+        store.settleJournals();
+        return store;
     }
 }

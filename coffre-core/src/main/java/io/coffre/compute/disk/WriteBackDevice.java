@@ -48,6 +48,13 @@ import org.slf4j.LoggerFactory;
  * that share a buffered write (one that crosses a block boundary) are committed together, so that a commit of
  * part of the blocks never leaves a write half durable.
  *
+ * <p>A flush or FUA write does not rewrite a block written only in small part (a guest's fsync of a few KiB): it
+ * <em>journals</em> it instead, an encrypted entry of its buffered ranges ({@link DirtyBlock#journalRecord}) in the
+ * same metadata transaction, and the block stays buffered. Such blocks go into the map, their entries deleted in
+ * the same transaction, when the buffer is full or a caller needs the map itself ({@link #flushToBlocks}: a
+ * snapshot, a copy, an export). A device opened on a disk with entries starts with them buffered, so a restart
+ * loses no journaled write.
+ *
  * <p>Layers, newest first: the blocks being written ({@code dirty}), those being flushed ({@code flushing}), the
  * stored map. Reads merge them; a read that needs a stored block decrypts it outside the lock and retries if a
  * flush committed meanwhile.
@@ -64,6 +71,11 @@ final class WriteBackDevice {
     private final Reclaimer reclaimer;
     private final ExecutorService workers;
     private final long bufferBudget;
+    /**
+     * The largest journal record: a partial block with more buffered bytes is rewritten whole by a flush, which then
+     * costs about as much as journaling it and leaves no entry behind.
+     */
+    static final int JOURNAL_RECORD_LIMIT = 256 << 10;
 
     /** Guards the three layers and the counters below. */
     private final Object lock = new Object();
@@ -72,6 +84,8 @@ final class WriteBackDevice {
     private final Map<Long, BlockRef> stored;
     private long storedVersion;
     private long bufferedBytes;
+    /** Buffered blocks that have a journal entry (current or not). */
+    private final Set<Long> journaled = new HashSet<>();
 
     /** One flush at a time; it alone changes {@code stored}. */
     private final ReentrantLock flushLock = new ReentrantLock();
@@ -80,7 +94,7 @@ final class WriteBackDevice {
 
     WriteBackDevice(String diskId, long size, UUID writeKeyId, Map<Long, BlockRef> stored, DiskMetadata metadata,
                     BlockObjects objects, ObjectNames names, Reclaimer reclaimer, ExecutorService workers,
-                    long bufferBudget) {
+                    long bufferBudget, Map<Long, byte[]> journalRecords) {
         this.diskId = diskId;
         this.size = size;
         this.writeKeyId = writeKeyId;
@@ -91,6 +105,15 @@ final class WriteBackDevice {
         this.reclaimer = reclaimer;
         this.workers = workers;
         this.bufferBudget = bufferBudget;
+        journalRecords.forEach((index, record) -> {
+            if (index < 0 || index * BlockFormat.BLOCK_BYTES >= size) {
+                throw new BlockIntegrityException("The journal of disk " + diskId + " has an entry for block " + index
+                        + ", outside the disk.");
+            }
+            dirty.put(index, DirtyBlock.fromJournal(blockLength(index), record));
+            journaled.add(index);
+        });
+        recountBuffered();
     }
 
     String diskId() {
@@ -104,6 +127,7 @@ final class WriteBackDevice {
     void read(long offset, byte[] target, int targetOffset, int length) {
         Objects.checkFromIndexSize(targetOffset, length, target.length);
         checkRange(offset, length);
+        requireKey();
         forEachPiece(offset, length, (index, blockOffset, position, n) ->
                 readPiece(index, blockOffset, target, targetOffset + (int) position, n));
     }
@@ -117,6 +141,7 @@ final class WriteBackDevice {
      */
     void transferTo(long offset, long length, OutputStream out) throws IOException {
         checkRange(offset, length);
+        requireKey();
         byte[][] merged = {null}; // allocated on the first piece that needs it
         List<Piece> pieces = new ArrayList<>(2);
         for (long window = 0; window < length; window += BlockFormat.BLOCK_BYTES) {
@@ -141,6 +166,14 @@ final class WriteBackDevice {
     }
 
     private record Piece(byte[] array, int offset, int length) {
+    }
+
+    /**
+     * A read served from the buffer (journaled writes stay there for a while) asks the key ring as a read of a stored
+     * block does, so that a key disabled upstream stops every read of the disk at once.
+     */
+    private void requireKey() {
+        objects.requireKey(writeKeyId, diskId);
     }
 
     /** The plaintext of stored block {@code index} as the map has it now, or null if any of it is buffered. */
@@ -173,7 +206,7 @@ final class WriteBackDevice {
         writeGate.readLock().lock();
         try {
             while (!tryBuffer(offset, source, sourceOffset, length, owned, completed, stale)) {
-                flush();
+                flushToBlocks(); // a journaled block stays buffered: only the map frees the buffer
             }
         } finally {
             writeGate.readLock().unlock();
@@ -218,20 +251,36 @@ final class WriteBackDevice {
         discard(stale);
     }
 
-    /** Makes every write acknowledged so far durable. */
+    /** Makes every write acknowledged so far durable; blocks written in small part go to the journal. */
     void flush() {
+        flush(true);
+    }
+
+    /** Makes every write acknowledged so far part of the block map, and leaves the disk's journal empty. */
+    void flushToBlocks() {
+        flush(false);
+    }
+
+    /** Whether some of this disk's durable writes are in its journal, not yet in its block map. */
+    boolean hasJournal() {
+        synchronized (lock) {
+            return !journaled.isEmpty();
+        }
+    }
+
+    private void flush(boolean journalSmallWrites) {
         flushLock.lock();
         try {
             Map<Long, DirtyBlock> batch;
             synchronized (lock) {
-                if (dirty.isEmpty()) {
+                if (journalSmallWrites ? dirty.values().stream().allMatch(DirtyBlock::isJournaled) : dirty.isEmpty()) {
                     return;
                 }
                 batch = dirty;
                 flushing = batch;
                 dirty = new HashMap<>();
             }
-            persist(batch);
+            persist(batch, journalSmallWrites);
         } finally {
             flushLock.unlock();
         }
@@ -276,7 +325,7 @@ final class WriteBackDevice {
                 }
                 flushing = batch;
             }
-            persist(batch);
+            persist(batch, true);
         } finally {
             flushLock.unlock();
         }
@@ -310,11 +359,11 @@ final class WriteBackDevice {
         }
     }
 
-    /** Stops writes to this disk and flushes it; the caller must {@link #resumeWrites} on this thread. */
+    /** Stops writes to this disk and flushes it into its map; the caller must {@link #resumeWrites} on this thread. */
     void pauseWritesAndFlush() {
         writeGate.writeLock().lock();
         try {
-            flush();
+            flushToBlocks();
         } catch (RuntimeException | Error e) {
             writeGate.writeLock().unlock();
             throw e;
@@ -409,16 +458,41 @@ final class WriteBackDevice {
         }
     }
 
-    private void persist(Map<Long, DirtyBlock> batch) {
+    /**
+     * Writes a batch into the map, except, if {@code journalSmallWrites}, its blocks written in small part, which are
+     * journaled and then buffered again. One transaction commits both and deletes the entries of the mapped blocks.
+     */
+    private void persist(Map<Long, DirtyBlock> batch, boolean journalSmallWrites) {
         List<String> written = new ArrayList<>();
         Map<Long, BlockRef> changes = new HashMap<>();
+        Map<Long, DirtyBlock> kept = new HashMap<>();
+        Map<Long, DirtyBlock> toMap = new HashMap<>(batch);
+        Set<Long> unjournaled = new HashSet<>();
+        synchronized (lock) {
+            if (journalSmallWrites) {
+                batch.forEach((index, block) -> {
+                    if (!block.isComplete() && block.journalRecordLength() <= JOURNAL_RECORD_LIMIT) {
+                        kept.put(index, block);
+                    }
+                });
+                toMap.keySet().removeAll(kept.keySet());
+            }
+            toMap.keySet().stream().filter(journaled::contains).forEach(unjournaled::add);
+        }
         try {
-            Map<Long, BlockRef> sealed = awaitSeals(batch);
-            List<Long> unsealed = new ArrayList<>(batch.keySet());
+            // writers never touch a block being flushed, so a kept block's record stays what it is journaled as
+            Map<Long, byte[]> entries = new HashMap<>();
+            kept.forEach((index, block) -> {
+                if (!block.isJournaled()) {
+                    entries.put(index, objects.sealJournal(writeKeyId, index, block.journalRecord()));
+                }
+            });
+            Map<Long, BlockRef> sealed = awaitSeals(toMap);
+            List<Long> unsealed = new ArrayList<>(toMap.keySet());
             unsealed.removeAll(sealed.keySet());
             Map<Long, byte[]> contents = new ConcurrentHashMap<>();
             inParallel(unsealed, index -> {
-                byte[] content = complete(index, batch.get(index));
+                byte[] content = complete(index, toMap.get(index));
                 if (content != null) {
                     contents.put(index, content);
                 }
@@ -438,16 +512,17 @@ final class WriteBackDevice {
             }
             Map<Long, BlockRef> refs = new ConcurrentHashMap<>();
             inParallel(writeIds.keySet(), index -> refs.put(index, objects.put(writeKeyId, writeIds.get(index), index,
-                    contents.get(index), batch.get(index).length())));
+                    contents.get(index), toMap.get(index).length())));
             changes.putAll(refs);
             changes.putAll(sealed);
-            if (!changes.isEmpty()) {
+            if (!changes.isEmpty() || !entries.isEmpty() || !unjournaled.isEmpty()) {
                 metadata.inTransaction(h -> {
                     if (metadata.lockMap(h, diskId).isEmpty()) {
                         throw ArmException.notFound("DiskNotFound", "The disk " + diskId + " was deleted while "
                                 + "open; its unflushed writes are lost.");
                     }
                     metadata.applyChanges(h, diskId, changes);
+                    metadata.updateJournal(h, diskId, entries, unjournaled);
                     return null;
                 });
             }
@@ -478,6 +553,15 @@ final class WriteBackDevice {
                 }
             }
             storedVersion++;
+            journaled.removeAll(unjournaled);
+            kept.forEach((index, block) -> {
+                block.markJournaled();
+                journaled.add(index);
+                DirtyBlock newer = dirty.putIfAbsent(index, block);
+                if (newer != null) {
+                    newer.underlay(block); // written meanwhile: journaled again by the next flush
+                }
+            });
             flushing = Map.of();
             recountBuffered();
         }

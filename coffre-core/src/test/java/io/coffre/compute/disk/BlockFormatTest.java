@@ -75,6 +75,26 @@ class BlockFormatTest {
         assertThat(decoded).isEqualTo(plaintext);
     }
 
+    /** A journal entry and a block object share a layout, not a magic: neither decodes as the other. */
+    @Test
+    void journalEntriesAndBlockObjectsCannotPassForEachOther() {
+        byte[] record = range(0, 300);
+        byte[] entry = BlockFormat.encodeJournal(KEY, KEY_ID, WRITE_ID, BLOCK_INDEX, record, new SecureRandom());
+        assertThat(BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, entry)).isEqualTo(record);
+        assertThat(Arrays.copyOf(entry, 4)).isEqualTo(BlockFormat.JOURNAL_MAGIC);
+
+        assertThatThrownBy(() -> BlockFormat.decode(KEY, KEY_ID, BLOCK_INDEX, entry, new byte[record.length]))
+                .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("not a block object");
+        byte[] object = knownAnswerObject();
+        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, object))
+                .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("not a journal entry");
+        byte[] relabelled = object.clone();
+        System.arraycopy(BlockFormat.JOURNAL_MAGIC, 0, relabelled, 0, 4);
+        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, relabelled))
+                .as("the magic is authenticated with the header").isInstanceOf(BlockIntegrityException.class)
+                .hasMessageContaining("failed authentication");
+    }
+
     @Test
     void everySegmentGetsItsOwnRandomNonce() {
         byte[] plaintext = new byte[3 * SEGMENT_BYTES];

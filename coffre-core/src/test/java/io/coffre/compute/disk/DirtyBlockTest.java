@@ -1,6 +1,7 @@
 package io.coffre.compute.disk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
 import java.util.List;
@@ -82,6 +83,44 @@ class DirtyBlockTest {
             assertThat(content).isEqualTo(expected);
         }
         assertThat(newBlock.allocatedBytes()).isIn(0, LENGTH);
+    }
+
+    @Property(tries = 200)
+    void aJournalRecordRebuildsTheBlockUntilItChangesAgain(@ForAll("ops") List<Op> ops) {
+        Model model = new Model();
+        DirtyBlock block = apply(ops, model);
+        byte[] record = block.journalRecord();
+        assertThat(record).hasSize(block.journalRecordLength());
+
+        DirtyBlock replayed = DirtyBlock.fromJournal(LENGTH, record);
+        byte[] target = new byte[LENGTH];
+        Arrays.fill(target, (byte) 0x5a);
+        replayed.overlay(0, target, 0, LENGTH);
+        for (int i = 0; i < LENGTH; i++) {
+            assertThat(target[i]).as("byte %d", i).isEqualTo(model.written[i] ? model.data[i] : (byte) 0x5a);
+        }
+        assertThat(replayed.isComplete()).isEqualTo(model.covers(0, LENGTH));
+        assertThat(replayed.isJournaled()).isTrue();
+        assertThat(block.isJournaled()).as("never journaled").isFalse();
+        replayed.zero(0, 1);
+        assertThat(replayed.isJournaled()).as("changed since").isFalse();
+    }
+
+    @Test
+    void aJournalRecordThatDoesNotFitItsBlockIsRejected() {
+        DirtyBlock block = new DirtyBlock(LENGTH);
+        block.write(10, new byte[] {1, 2, 3}, 0, 3);
+        byte[] record = block.journalRecord();
+        assertThatThrownBy(() -> DirtyBlock.fromJournal(12, record)).isInstanceOf(BlockIntegrityException.class)
+                .hasMessageContaining("[10, 13) in a block of 12 bytes");
+        assertThatThrownBy(() -> DirtyBlock.fromJournal(LENGTH, Arrays.copyOf(record, record.length - 1)))
+                .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("shorter than the ranges");
+        assertThatThrownBy(() -> DirtyBlock.fromJournal(LENGTH, Arrays.copyOf(record, record.length + 1)))
+                .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("1 bytes past its ranges");
+        byte[] tooMany = record.clone();
+        tooMany[0] = 0x40;
+        assertThatThrownBy(() -> DirtyBlock.fromJournal(LENGTH, tooMany)).isInstanceOf(BlockIntegrityException.class)
+                .hasMessageContaining("ranges in 15 bytes");
     }
 
     @Provide

@@ -86,6 +86,7 @@ final class DiskFixture implements AutoCloseable {
         BlobStore files = BlobStores.fileSystem(blobDir());
         blobs = new CountingBlobStore(files);
         store = new DefaultDiskStore(metadata, blobs, keys, new SecureRandom(), settings());
+        store.settleJournals(); // as DiskStores.open does
     }
 
     @Override

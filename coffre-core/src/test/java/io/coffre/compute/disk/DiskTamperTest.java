@@ -89,6 +89,7 @@ class DiskTamperTest {
         try (BlockDevice device = fixture.store.open(disk)) {
             device.write(100, new byte[] {1, 2, 3}, 0, 3, false);
         }
+        fixture.store.storedBlocks(disk); // maps the journaled write: block 0 is rewritten
         assertThat(fixture.blockFiles()).as("the older object was reclaimed").hasSize(2);
         replace(0, older);
         assertBlock0Rejected();
@@ -115,6 +116,56 @@ class DiskTamperTest {
     void aMissingObjectIsCaught() throws IOException {
         Files.delete(fixture.blobFile(refs(disk).get(0L).blobKey()));
         assertBlock0Rejected();
+    }
+
+    /** Someone who can write the database alters a journaled write: opening the disk fails, no other bytes come back. */
+    @Test
+    void aTamperedJournalEntryIsCaught() {
+        journalAWriteToBlock1();
+        byte[] entry = journalEntry(disk, 1);
+        entry[entry.length / 2] ^= 0x04;
+        setJournalEntry(disk, 1, 1, entry);
+        assertJournalRejected("The journal entry of block 1 of disk " + disk + " failed verification");
+    }
+
+    @Test
+    void aJournalEntryMovedToAnotherBlockOrFromAnotherDiskIsCaught() {
+        journalAWriteToBlock1();
+        byte[] entry = journalEntry(disk, 1);
+        setJournalEntry(disk, 1, 2, entry);
+        assertJournalRejected("the object belongs to block 1, not 2");
+
+        String other = fixture.store.create(SIZE, DiskSource.empty());
+        try (BlockDevice device = fixture.store.open(other)) {
+            device.write(BLOCK_BYTES + 100, new byte[] {4, 5, 6}, 0, 3, true);
+        }
+        setJournalEntry(disk, 2, 1, journalEntry(other, 1));
+        assertJournalRejected("is encrypted under data key " + fixture.keys.keyOf(other));
+    }
+
+    private void journalAWriteToBlock1() {
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(BLOCK_BYTES + 100, new byte[] {1, 2, 3}, 0, 3, true);
+        }
+        assertThat(fixture.store.info(disk).storedBlocks()).as("journaled, not rewritten").isEqualTo(2);
+    }
+
+    private void assertJournalRejected(String message) {
+        assertThatThrownBy(this::readBlock0).isInstanceOfSatisfying(BlockIntegrityException.class, e -> {
+            assertThat(e.code()).isEqualTo("DiskDataIntegrityError");
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+
+    private byte[] journalEntry(String id, long index) {
+        return fixture.metadata.withHandle(h -> h.createQuery("SELECT entry FROM disk_journal WHERE map_id = :id"
+                + " AND block_index = :index").bind("id", id).bind("index", index).mapTo(byte[].class).one());
+    }
+
+    private void setJournalEntry(String id, long index, long newIndex, byte[] entry) {
+        fixture.metadata.inTransaction(h -> h.createUpdate("UPDATE disk_journal SET block_index = :newIndex,"
+                        + " entry = :entry WHERE map_id = :id AND block_index = :index").bind("id", id)
+                .bind("index", index).bind("newIndex", newIndex).bind("entry", entry).execute());
     }
 
     private void assertBlock0Rejected() {

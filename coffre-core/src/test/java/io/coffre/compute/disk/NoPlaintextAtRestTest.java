@@ -45,8 +45,12 @@ class NoPlaintextAtRestTest {
             String copy = fixture.store.create(6L * BLOCK_BYTES, DiskSource.copyOf(snapshot));
             try (BlockDevice device = fixture.store.open(copy)) {
                 device.write(3L * BLOCK_BYTES - 1000, secret, 1000, 2 * BLOCK_BYTES / 3, false);
+                device.write(5L * BLOCK_BYTES + 3, secret, 7, 8192, true); // small: journaled
             }
             assertThat(fixture.blockFiles()).hasSizeGreaterThanOrEqualTo(5);
+            long journalEntries = fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal")
+                    .mapTo(Long.class).one());
+            assertThat(journalEntries).as("journal entries scanned too").isPositive();
             assertThat(StorageScanner.findBytes(fixture.metadata, fixture.blobs, tile, WINDOW)).isEmpty();
         }
         // the database files as they lie on disk, free pages and logs included (the blobs were scanned above)

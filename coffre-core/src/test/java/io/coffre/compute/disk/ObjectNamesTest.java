@@ -99,12 +99,15 @@ class ObjectNamesTest {
     }
 
     /** Writes 4 KiB into each of {@code count} blocks from {@code first}, then flushes them together. */
+    /** Writes too much of each block for the journal, so that the flush rewrites every block. */
     private static void writePartialBlocks(BlockDevice device, int first, int count) {
         for (int i = first; i < first + count; i++) {
-            device.write((long) i * BLOCK_BYTES + 512, pattern(i, 4096), 0, 4096, false);
+            device.write((long) i * BLOCK_BYTES + 512, pattern(i, PARTIAL), 0, PARTIAL, false);
         }
         device.flush();
     }
+
+    private static final int PARTIAL = WriteBackDevice.JOURNAL_RECORD_LIMIT;
 
     private long registeredRows() {
         return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_objects")

@@ -214,17 +214,14 @@ class WriteBackTest {
 
     @Test
     void aBlockWrittenInPartIsReadOnceAndRewrittenOnce() {
-        String disk = diskOfBlocks(2);
         byte[] expected = pattern(31, BLOCK_BYTES);
-        try (BlockDevice device = fixture.store.open(disk)) {
-            device.write(0, expected, 0, BLOCK_BYTES, true);
-        }
-        fixture.reopen();
+        String disk = diskWithBlock0InANewProcess(expected);
         int getsBefore = fixture.blobs.gets.get();
         int putsBefore = fixture.blobs.puts.get();
+        int patchBytes = WriteBackDevice.JOURNAL_RECORD_LIMIT / 2; // three of them: too much for the journal
         try (BlockDevice device = fixture.store.open(disk)) {
-            for (int offset : new int[] {512, 70_000, BLOCK_BYTES - 4096}) {
-                byte[] patch = pattern(offset, 4096);
+            for (int offset : new int[] {512, 1 << 20, BLOCK_BYTES - patchBytes}) {
+                byte[] patch = pattern(offset, patchBytes);
                 device.write(offset, patch, 0, patch.length, false);
                 System.arraycopy(patch, 0, expected, offset, patch.length);
             }
@@ -232,7 +229,103 @@ class WriteBackTest {
         }
         assertThat(fixture.blobs.gets.get() - getsBefore).as("stored block read once").isEqualTo(1);
         assertThat(fixture.blobs.puts.get() - putsBefore).as("block rewritten once").isEqualTo(1);
+        assertThat(journalEntries(disk)).isZero();
         assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).isEqualTo(expected);
+    }
+
+    /**
+     * A guest's fsync of a few KiB: the flush journals the block's small writes (one metadata commit, no 4 MiB
+     * read-modify-write), another process sees them, and the block is rewritten once, when the map is needed.
+     */
+    @Test
+    void smallWritesToAStoredBlockAreJournaledAndRewrittenOnceWhenTheMapIsNeeded() {
+        byte[] expected = pattern(36, BLOCK_BYTES);
+        String disk = diskWithBlock0InANewProcess(expected);
+        int getsBefore = fixture.blobs.gets.get();
+        int putsBefore = fixture.blobs.puts.get();
+        try (BlockDevice device = fixture.store.open(disk)) {
+            for (int offset : new int[] {512, 70_000, BLOCK_BYTES - 4096}) {
+                byte[] patch = pattern(offset, 4096);
+                device.write(offset, patch, 0, patch.length, false);
+                System.arraycopy(patch, 0, expected, offset, patch.length);
+                device.flush();
+                assertThat(journalEntries(disk)).as("one entry per block, replaced by each flush").isEqualTo(1);
+            }
+            assertThat(fixture.blobs.gets.get() - getsBefore).as("nothing read").isZero();
+            assertThat(fixture.blobs.puts.get() - putsBefore).as("nothing rewritten").isZero();
+            assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).as("replayed by another process")
+                    .isEqualTo(expected);
+
+            getsBefore = fixture.blobs.gets.get();
+            fixture.store.storedBlocks(disk); // an export needs the map
+            assertThat(fixture.blobs.gets.get() - getsBefore).as("stored block read once").isEqualTo(1);
+            assertThat(fixture.blobs.puts.get() - putsBefore).as("block rewritten once").isEqualTo(1);
+            assertThat(journalEntries(disk)).isZero();
+            assertThat(read(device, 0, BLOCK_BYTES)).isEqualTo(expected);
+        }
+        assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).isEqualTo(expected);
+    }
+
+    /** Journaled writes outlive a process that never mapped them: the next one puts them into the map at start. */
+    @Test
+    void journaledWritesAreMappedByTheNextProcessAtStart() {
+        String disk = diskOfBlocks(2);
+        // one range: the largest record the journal takes (count, start and end, then the bytes)
+        byte[] patch = pattern(37, WriteBackDevice.JOURNAL_RECORD_LIMIT - 3 * Integer.BYTES);
+        DefaultDiskStore crashed = fixture.secondStore(); // never closed, as after a kill
+        BlockDevice device = crashed.open(disk);
+        device.write(BLOCK_BYTES + 100, patch, 0, patch.length, false);
+        device.flush();
+        assertThat(fixture.store.info(disk).storedBlocks()).as("journaled, not mapped").isZero();
+
+        fixture.reopen();
+        assertThat(journalEntries(disk)).isZero();
+        assertThat(fixture.store.info(disk).storedBlocks()).isEqualTo(1);
+        try (BlockDevice reopened = fixture.store.open(disk)) {
+            assertThat(read(reopened, BLOCK_BYTES + 100, patch.length)).isEqualTo(patch);
+            assertThat(read(reopened, 0, 100)).containsOnly(0);
+        }
+    }
+
+    /** A snapshot is a frozen map: journaled writes go into the map first, whether or not a device is open. */
+    @Test
+    void aSnapshotHoldsJournaledWrites() {
+        String disk = diskOfBlocks(2);
+        byte[] patch = pattern(38, 5000);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(7, patch, 0, patch.length, true);
+            String whileOpen = fixture.store.snapshot(disk);
+            assertThat(readCopyOf(whileOpen, 7, patch.length)).isEqualTo(patch);
+            device.write(BLOCK_BYTES, patch, 0, patch.length, true);
+        }
+        DefaultDiskStore restarted = fixture.secondStore(); // a process that has not opened the disk
+        String closed = restarted.snapshot(disk);
+        assertThat(readCopyOf(closed, BLOCK_BYTES, patch.length)).isEqualTo(patch);
+        restarted.close();
+    }
+
+    /** A disk of two blocks whose block 0 holds {@code block0}, stored by a process before the fixture's. */
+    private String diskWithBlock0InANewProcess(byte[] block0) {
+        String disk = diskOfBlocks(2);
+        try (BlockDevice device = fixture.store.open(disk)) {
+            device.write(0, block0, 0, BLOCK_BYTES, true);
+        }
+        fixture.reopen();
+        return disk;
+    }
+
+    private byte[] readCopyOf(String snapshot, long offset, int length) {
+        String copy = fixture.store.create(fixture.store.sizeBytes(snapshot), DiskSource.copyOf(snapshot));
+        try (BlockDevice device = fixture.store.open(copy)) {
+            return read(device, offset, length);
+        } finally {
+            fixture.store.delete(copy);
+        }
+    }
+
+    private long journalEntries(String disk) {
+        return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal WHERE map_id = :id")
+                .bind("id", disk).mapTo(Long.class).one());
     }
 
     @Test
