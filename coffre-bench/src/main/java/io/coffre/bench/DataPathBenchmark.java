@@ -499,8 +499,8 @@ public final class DataPathBenchmark {
         String disk = arm.createUploadDisk("synced-writes-disk", region);
         String storeId = arm.storeId(disk);
         double nbdSecondsPerWrite;
-        try (NbdServer server = NbdServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                new Exports(EXPORT, core, storeId))) {
+        Exports exports = new Exports(EXPORT, core, storeId);
+        try (NbdServer server = NbdServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), exports)) {
             String uri = "nbd://127.0.0.1:" + server.port() + "/" + EXPORT;
             long started = System.nanoTime();
             qemuIo(uri, offsets, warmUp);
@@ -509,6 +509,7 @@ public final class DataPathBenchmark {
             qemuIo(uri, offsets, writes);
             long longRun = System.nanoTime() - started;
             nbdSecondsPerWrite = (longRun - shortRun) / 1e9 / (writes - warmUp);
+            exports.awaitAllClosed(); // the disk can be deleted only once no connection holds it
         }
         try (BlockDevice device = core.diskStore().open(storeId)) {
             Map<Long, Integer> last = new HashMap<>();
