@@ -181,10 +181,18 @@ final class BlockFormat {
         return decode(MAGIC, key, expectedKeyId, expectedBlockIndex, object, target);
     }
 
-    /** The record of a journal entry for block {@code expectedBlockIndex}, checked as {@link #decode} checks. */
-    static byte[] decodeJournal(SecretKey key, UUID expectedKeyId, long expectedBlockIndex, byte[] entry) {
+    /**
+     * The record of a journal entry for block {@code expectedBlockIndex}, checked as {@link #decode} checks, and, unless
+     * {@code expectedEntryId} is null, that the entry's id (its header's write id) is that one.
+     */
+    static byte[] decodeJournal(SecretKey key, UUID expectedKeyId, long expectedBlockIndex, UUID expectedEntryId,
+                                byte[] entry) {
         byte[] record = new byte[header(JOURNAL_MAGIC, entry).plaintextLength()];
-        decode(JOURNAL_MAGIC, key, expectedKeyId, expectedBlockIndex, entry, record);
+        Header header = decode(JOURNAL_MAGIC, key, expectedKeyId, expectedBlockIndex, entry, record);
+        if (expectedEntryId != null && !header.writeId().equals(expectedEntryId)) {
+            throw new BlockIntegrityException("the entry has id " + header.writeId() + ", not " + expectedEntryId
+                    + " (moved from another place in the journal)");
+        }
         return record;
     }
 

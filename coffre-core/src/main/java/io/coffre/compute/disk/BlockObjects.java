@@ -5,9 +5,12 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.UUID;
 import javax.crypto.SecretKey;
 
@@ -63,21 +66,41 @@ final class BlockObjects {
         return new BlockRef(blobKey, sha256(object), keyId);
     }
 
-    /** A journal entry holding {@code record} for block {@code index}, encrypted under {@code keyId}. */
-    byte[] sealJournal(UUID keyId, long index, byte[] record) {
-        return BlockFormat.encodeJournal(key(keyId, null), keyId, newWriteId(), index, record, random);
+    /**
+     * Journal entry {@code seq} of block {@code index}, holding {@code record}, encrypted under {@code keyId}. Its id
+     * is its sequence number, so that an entry moved to another place of the block's journal does not verify.
+     */
+    byte[] sealJournal(UUID keyId, long index, int seq, byte[] record) {
+        return BlockFormat.encodeJournal(key(keyId, null), keyId, journalEntryId(seq), index, record, random);
     }
 
-    /** The record of a journal entry of disk {@code diskId}, whose blocks are written under {@code keyId}. */
-    byte[] openJournal(String diskId, UUID keyId, long index, byte[] entry) {
+    /**
+     * The records of the journal entries of a block of disk {@code diskId}, whose blocks are written under
+     * {@code keyId}, given by sequence number: they must be numbered from 0 without a gap. The first entry's id is not
+     * checked (entries written before sequence numbers had random ids); any reordering moves another entry after it.
+     */
+    List<byte[]> openJournal(String diskId, UUID keyId, long index, SortedMap<Integer, byte[]> entries) {
         SecretKey key = key(keyId, diskId);
-        try {
-            return BlockFormat.decodeJournal(key, keyId, index, entry);
-        } catch (BlockIntegrityException e) {
-            throw new BlockIntegrityException("The journal entry of block " + index + " of disk " + diskId
-                    + " failed verification: " + e.getMessage() + ". The writes it held are lost; restore the disk "
-                    + "from a snapshot or a backup.", e);
+        List<byte[]> records = new ArrayList<>();
+        for (Map.Entry<Integer, byte[]> entry : entries.entrySet()) {
+            int seq = records.size();
+            try {
+                if (entry.getKey() != seq) {
+                    throw new BlockIntegrityException("entry " + seq + " is missing");
+                }
+                records.add(BlockFormat.decodeJournal(key, keyId, index, seq == 0 ? null : journalEntryId(seq),
+                        entry.getValue()));
+            } catch (BlockIntegrityException e) {
+                throw new BlockIntegrityException("The journal of block " + index + " of disk " + diskId
+                        + " failed verification at entry " + seq + ": " + e.getMessage() + ". The writes it held are "
+                        + "lost; restore the disk from a snapshot or a backup.", e);
+            }
         }
+        return records;
+    }
+
+    private static UUID journalEntryId(int seq) {
+        return new UUID(0, seq);
     }
 
     /**

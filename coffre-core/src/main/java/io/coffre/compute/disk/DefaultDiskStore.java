@@ -130,9 +130,9 @@ final class DefaultDiskStore implements DiskStore {
                     throw ArmException.conflict("NotADisk", diskId + " is a snapshot, which cannot be opened for "
                             + "writing. Create a disk from it (a copy) and open that.");
                 }
-                Map<Long, byte[]> journal = new HashMap<>();
-                metadata.journal(diskId).forEach((index, entry) ->
-                        journal.put(index, objects.openJournal(diskId, row.writeKeyId(), index, entry)));
+                Map<Long, List<byte[]>> journal = new HashMap<>();
+                metadata.journal(diskId).forEach((index, entries) ->
+                        journal.put(index, objects.openJournal(diskId, row.writeKeyId(), index, entries)));
                 shared = new Shared(new WriteBackDevice(diskId, row.sizeBytes(), row.writeKeyId(),
                         metadata.blocks(diskId), metadata, objects, names, reclaimer, workers,
                         settings.bufferBytesPerDisk(), journal));

@@ -3,6 +3,7 @@ package io.coffre.compute.disk;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -12,9 +13,9 @@ import java.util.TreeMap;
  *
  * <p>A complete block may be <em>sealed</em> ahead of the flush: its content encrypted into an object that the
  * flush then only has to map. Every change counts as a modification, so a seal made from an earlier state can be
- * told apart and dropped. A partial block may instead be <em>journaled</em>: its covered ranges and their bytes
- * ({@link #journalRecord}) made durable on their own, which lasts as long as the block is not modified again. Not
- * thread-safe: {@link WriteBackDevice} guards every instance.
+ * told apart and dropped. A partial block may instead be <em>journaled</em>: each flush makes the ranges changed since
+ * the last one durable on their own, with their bytes ({@link #journalRecord}), and replaying the records in order
+ * rebuilds the block ({@link #fromJournal}). Not thread-safe: {@link WriteBackDevice} guards every instance.
  */
 final class DirtyBlock {
     private static final byte[] ZEROS = new byte[BlockFormat.BLOCK_BYTES];
@@ -30,8 +31,8 @@ final class DirtyBlock {
     private long sealRegisteredAt;
     /** Whether a buffered write goes on into the next block, so that the two are committed together or not at all. */
     private boolean joinedToNext;
-    /** The modification count whose state the disk's journal holds; -1: none. */
-    private int journaledAt = -1;
+    /** The ranges changed since the journal last took this block, in the same form as {@code covered}. */
+    private final TreeMap<Integer, Integer> unjournaled = new TreeMap<>();
 
     DirtyBlock(int length) {
         this.length = length;
@@ -61,8 +62,7 @@ final class DirtyBlock {
         }
         modifications++;
         data = isZero(whole, 0, length) ? null : whole;
-        covered.clear();
-        covered.put(0, length);
+        coverAll();
     }
 
     void zero(int offset, int n) {
@@ -111,8 +111,7 @@ final class DirtyBlock {
                 }
             });
         }
-        covered.clear();
-        covered.put(0, length);
+        coverAll();
     }
 
     /** Fills what this block has not written from an older buffered version of it: the newer writes win. */
@@ -128,24 +127,29 @@ final class DirtyBlock {
                     System.arraycopy(older.data, from, data, from, to - from);
                 }
             });
-            cover(range.getKey(), range.getValue());
+            addRange(covered, range.getKey(), range.getValue());
         }
+        // what the older version had journaled is durable; what it had not, this version must journal
+        older.unjournaled.forEach((start, end) -> addRange(unjournaled, start, end));
     }
 
-    /** The length of {@link #journalRecord}. */
+    /** The length of {@link #journalRecord}: what the next journal entry of this block takes. */
     int journalRecordLength() {
         int bytes = Integer.BYTES;
-        for (Map.Entry<Integer, Integer> range : covered.entrySet()) {
+        for (Map.Entry<Integer, Integer> range : unjournaled.entrySet()) {
             bytes += 2 * Integer.BYTES + range.getValue() - range.getKey();
         }
         return bytes;
     }
 
-    /** What the block holds, for the journal: the number of ranges, each range's start and end, then their bytes. */
+    /**
+     * The ranges changed since the journal last took this block, with their bytes as they are now: the number of
+     * ranges, each range's start and end, then their bytes.
+     */
     byte[] journalRecord() {
-        ByteBuffer record = ByteBuffer.allocate(journalRecordLength()).putInt(covered.size());
-        covered.forEach((start, end) -> record.putInt(start).putInt(end));
-        covered.forEach((start, end) -> {
+        ByteBuffer record = ByteBuffer.allocate(journalRecordLength()).putInt(unjournaled.size());
+        unjournaled.forEach((start, end) -> record.putInt(start).putInt(end));
+        unjournaled.forEach((start, end) -> {
             if (data == null) {
                 record.position(record.position() + end - start); // zeros, as allocated
             } else {
@@ -155,9 +159,17 @@ final class DirtyBlock {
         return record.array();
     }
 
-    /** A block holding what a {@link #journalRecord} of it held, marked as journaled. */
-    static DirtyBlock fromJournal(int length, byte[] record) {
+    /** A block holding what its {@link #journalRecord}s held, applied in the order given; marked as journaled. */
+    static DirtyBlock fromJournal(int length, List<byte[]> records) {
         DirtyBlock block = new DirtyBlock(length);
+        for (byte[] record : records) {
+            block.apply(record);
+        }
+        block.markJournaled();
+        return block;
+    }
+
+    private void apply(byte[] record) {
         try {
             ByteBuffer in = ByteBuffer.wrap(record);
             int ranges = in.getInt();
@@ -175,7 +187,7 @@ final class DirtyBlock {
                     throw new BlockIntegrityException("a journal record names the range [" + bounds[i] + ", "
                             + bounds[i + 1] + ") in a block of " + length + " bytes");
                 }
-                block.write(bounds[i], record, in.position(), n);
+                write(bounds[i], record, in.position(), n);
                 in.position(in.position() + n);
             }
             if (in.hasRemaining()) {
@@ -184,18 +196,16 @@ final class DirtyBlock {
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new BlockIntegrityException("a journal record is shorter than the ranges it names", e);
         }
-        block.markJournaled();
-        return block;
     }
 
-    /** The journal now holds this block as it is. */
+    /** The journal now holds every change of this block. */
     void markJournaled() {
-        journaledAt = modifications;
+        unjournaled.clear();
     }
 
-    /** Whether the journal holds this block as it is: durable, though not yet in the block map. */
+    /** Whether the journal holds every change of this block: durable, though not yet in the block map. */
     boolean isJournaled() {
-        return journaledAt == modifications;
+        return unjournaled.isEmpty();
     }
 
     /** The content of a complete block, or {@code null} if it is all zeros (and so is not stored). */
@@ -270,18 +280,32 @@ final class DirtyBlock {
         }
     }
 
+    /** Records a change of {@code [start, end)}: covered from now on, and not yet journaled. */
     private void cover(int start, int end) {
-        Map.Entry<Integer, Integer> before = covered.floorEntry(start);
+        addRange(covered, start, end);
+        addRange(unjournaled, start, end);
+    }
+
+    private void coverAll() {
+        covered.clear();
+        covered.put(0, length);
+        unjournaled.clear();
+        unjournaled.put(0, length);
+    }
+
+    /** Adds {@code [start, end)} to disjoint, non-adjacent ranges (start → end), merging what it touches. */
+    private static void addRange(TreeMap<Integer, Integer> ranges, int start, int end) {
+        Map.Entry<Integer, Integer> before = ranges.floorEntry(start);
         if (before != null && before.getValue() >= start) {
             start = before.getKey();
             end = Math.max(end, before.getValue());
         }
-        for (Map.Entry<Integer, Integer> next = covered.ceilingEntry(start);
-             next != null && next.getKey() <= end; next = covered.ceilingEntry(start)) {
+        for (Map.Entry<Integer, Integer> next = ranges.ceilingEntry(start);
+             next != null && next.getKey() <= end; next = ranges.ceilingEntry(start)) {
             end = Math.max(end, next.getValue());
-            covered.remove(next.getKey());
+            ranges.remove(next.getKey());
         }
-        covered.put(start, end);
+        ranges.put(start, end);
     }
 
     private interface RangeAction {

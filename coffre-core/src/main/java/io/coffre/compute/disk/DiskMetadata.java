@@ -7,13 +7,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
- * The SQL of the disk layer (tables {@code disk_*}, migrations V7 and V16).
+ * The SQL of the disk layer (tables {@code disk_*}, migrations V7, V16 and V17).
  *
  * <p>Locking rule that makes reclaim safe: every transaction that reads a map to copy it, or changes or deletes a
  * map, first locks that map's {@code disk_maps} row ({@link #lockMap}). So a copy and a removal of the same
@@ -107,50 +109,55 @@ final class DiskMetadata {
         List<String> keys = h.createQuery("SELECT blob_key FROM disk_blocks WHERE map_id = :id").bind("id", mapId)
                 .mapTo(String.class).list();
         h.createUpdate("DELETE FROM disk_blocks WHERE map_id = :id").bind("id", mapId).execute();
-        h.createUpdate("DELETE FROM disk_journal WHERE map_id = :id").bind("id", mapId).execute();
+        h.createUpdate("DELETE FROM disk_journal_entries WHERE map_id = :id").bind("id", mapId).execute();
         h.createUpdate("DELETE FROM disk_maps WHERE map_id = :id").bind("id", mapId).execute();
         return keys;
     }
 
-    /** Writes (or replaces) the journal entries of blocks of a map and deletes those of {@code removed}. */
-    void updateJournal(Handle h, String mapId, Map<Long, byte[]> entries, Collection<Long> removed) {
-        PreparedBatch delete = h.prepareBatch("DELETE FROM disk_journal WHERE map_id = :id AND block_index = :index");
-        PreparedBatch insert = h.prepareBatch(
-                "INSERT INTO disk_journal (map_id, block_index, entry) VALUES (:id, :index, :entry)");
-        for (long index : removed) {
-            delete.bind("id", mapId).bind("index", index).add();
-        }
-        for (Map.Entry<Long, byte[]> entry : entries.entrySet()) {
-            delete.bind("id", mapId).bind("index", entry.getKey()).add();
-            insert.bind("id", mapId).bind("index", entry.getKey()).bind("entry", entry.getValue()).add();
-        }
-        if (delete.size() > 0) {
+    /** A journal entry of a block: its sequence number in the block's journal, and the entry. */
+    record JournalEntry(int seq, byte[] entry) {
+    }
+
+    /** Adds journal entries to blocks of a map and deletes every entry of the blocks {@code removed}. */
+    void updateJournal(Handle h, String mapId, Map<Long, JournalEntry> added, Collection<Long> removed) {
+        if (!removed.isEmpty()) {
+            PreparedBatch delete = h.prepareBatch(
+                    "DELETE FROM disk_journal_entries WHERE map_id = :id AND block_index = :index");
+            for (long index : removed) {
+                delete.bind("id", mapId).bind("index", index).add();
+            }
             delete.execute();
         }
-        if (insert.size() > 0) {
+        if (!added.isEmpty()) {
+            PreparedBatch insert = h.prepareBatch("INSERT INTO disk_journal_entries (map_id, block_index, seq, entry)"
+                    + " VALUES (:id, :index, :seq, :entry)");
+            added.forEach((index, entry) -> insert.bind("id", mapId).bind("index", index).bind("seq", entry.seq())
+                    .bind("entry", entry.entry()).add());
             insert.execute();
         }
     }
 
-    /** Block index → journal entry of a map. */
-    Map<Long, byte[]> journal(String mapId) {
+    /** Block index → that block's journal entries by sequence number, of a map. */
+    Map<Long, SortedMap<Integer, byte[]>> journal(String mapId) {
         return store.withHandle(h -> {
-            Map<Long, byte[]> entries = new HashMap<>();
-            h.createQuery("SELECT block_index, entry FROM disk_journal WHERE map_id = :id").bind("id", mapId)
-                    .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getBytes(2)))
-                    .forEach(entry -> entries.put(entry.getKey(), entry.getValue()));
+            Map<Long, SortedMap<Integer, byte[]>> entries = new HashMap<>();
+            h.createQuery("SELECT block_index, seq, entry FROM disk_journal_entries WHERE map_id = :id")
+                    .bind("id", mapId)
+                    .map((rs, ctx) -> Map.entry(rs.getLong(1), new JournalEntry(rs.getInt(2), rs.getBytes(3))))
+                    .forEach(row -> entries.computeIfAbsent(row.getKey(), index -> new TreeMap<>())
+                            .put(row.getValue().seq(), row.getValue().entry()));
             return entries;
         });
     }
 
     boolean hasJournal(String mapId) {
-        return store.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal WHERE map_id = :id")
+        return store.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal_entries WHERE map_id = :id")
                 .bind("id", mapId).mapTo(Long.class).one() > 0);
     }
 
     /** The maps that have journal entries. */
     List<String> journaledMaps() {
-        return store.withHandle(h -> h.createQuery("SELECT DISTINCT map_id FROM disk_journal ORDER BY map_id")
+        return store.withHandle(h -> h.createQuery("SELECT DISTINCT map_id FROM disk_journal_entries ORDER BY map_id")
                 .mapTo(String.class).list());
     }
 

@@ -49,11 +49,12 @@ import org.slf4j.LoggerFactory;
  * part of the blocks never leaves a write half durable.
  *
  * <p>A flush or FUA write does not rewrite a block written only in small part (a guest's fsync of a few KiB): it
- * <em>journals</em> it instead, an encrypted entry of its buffered ranges ({@link DirtyBlock#journalRecord}) in the
- * same metadata transaction, and the block stays buffered. Such blocks go into the map, their entries deleted in
- * the same transaction, when the buffer is full or a caller needs the map itself ({@link #flushToBlocks}: a
- * snapshot, a copy, an export). A device opened on a disk with entries starts with them buffered, so a restart
- * loses no journaled write.
+ * <em>journals</em> it instead, adding an encrypted entry of the ranges changed since the block's last entry
+ * ({@link DirtyBlock#journalRecord}) in the same metadata transaction, and the block stays buffered. Such blocks go
+ * into the map, their entries deleted in the same transaction, when their entries would exceed
+ * {@link #JOURNAL_BYTES_PER_BLOCK}, when the buffer is full, or when a caller needs the map itself
+ * ({@link #flushToBlocks}: a snapshot, a copy, an export). A device opened on a disk with entries starts with them
+ * replayed into its buffer, so a restart loses no journaled write.
  *
  * <p>Layers, newest first: the blocks being written ({@code dirty}), those being flushed ({@code flushing}), the
  * stored map. Reads merge them; a read that needs a stored block decrypts it outside the lock and retries if a
@@ -72,10 +73,10 @@ final class WriteBackDevice {
     private final ExecutorService workers;
     private final long bufferBudget;
     /**
-     * The largest journal record: a partial block with more buffered bytes is rewritten whole by a flush, which then
-     * costs about as much as journaling it and leaves no entry behind.
+     * What the journal entries of one block may hold in all: a flush that would go past it rewrites the block whole,
+     * which then costs about as much as journaling and leaves no entry behind.
      */
-    static final int JOURNAL_RECORD_LIMIT = 256 << 10;
+    static final int JOURNAL_BYTES_PER_BLOCK = 256 << 10;
 
     /** Guards the three layers and the counters below. */
     private final Object lock = new Object();
@@ -84,8 +85,16 @@ final class WriteBackDevice {
     private final Map<Long, BlockRef> stored;
     private long storedVersion;
     private long bufferedBytes;
-    /** Buffered blocks that have a journal entry (current or not). */
-    private final Set<Long> journaled = new HashSet<>();
+    /** Buffered blocks that have journal entries: how many, and their records' bytes in all. */
+    private final Map<Long, JournalUse> journaled = new HashMap<>();
+
+    private record JournalUse(int entries, int bytes) {
+        static final JournalUse NONE = new JournalUse(0, 0);
+
+        JournalUse plus(int recordBytes) {
+            return new JournalUse(entries + 1, bytes + recordBytes);
+        }
+    }
 
     /** One flush at a time; it alone changes {@code stored}. */
     private final ReentrantLock flushLock = new ReentrantLock();
@@ -94,7 +103,7 @@ final class WriteBackDevice {
 
     WriteBackDevice(String diskId, long size, UUID writeKeyId, Map<Long, BlockRef> stored, DiskMetadata metadata,
                     BlockObjects objects, ObjectNames names, Reclaimer reclaimer, ExecutorService workers,
-                    long bufferBudget, Map<Long, byte[]> journalRecords) {
+                    long bufferBudget, Map<Long, List<byte[]>> journalRecords) {
         this.diskId = diskId;
         this.size = size;
         this.writeKeyId = writeKeyId;
@@ -105,13 +114,13 @@ final class WriteBackDevice {
         this.reclaimer = reclaimer;
         this.workers = workers;
         this.bufferBudget = bufferBudget;
-        journalRecords.forEach((index, record) -> {
+        journalRecords.forEach((index, records) -> {
             if (index < 0 || index * BlockFormat.BLOCK_BYTES >= size) {
-                throw new BlockIntegrityException("The journal of disk " + diskId + " has an entry for block " + index
+                throw new BlockIntegrityException("The journal of disk " + diskId + " has entries for block " + index
                         + ", outside the disk.");
             }
-            dirty.put(index, DirtyBlock.fromJournal(blockLength(index), record));
-            journaled.add(index);
+            dirty.put(index, DirtyBlock.fromJournal(blockLength(index), records));
+            journaled.put(index, new JournalUse(records.size(), records.stream().mapToInt(r -> r.length).sum()));
         });
         recountBuffered();
     }
@@ -468,23 +477,32 @@ final class WriteBackDevice {
         Map<Long, DirtyBlock> kept = new HashMap<>();
         Map<Long, DirtyBlock> toMap = new HashMap<>(batch);
         Set<Long> unjournaled = new HashSet<>();
+        Map<Long, JournalUse> used = new HashMap<>();
         synchronized (lock) {
             if (journalSmallWrites) {
                 batch.forEach((index, block) -> {
-                    if (!block.isComplete() && block.journalRecordLength() <= JOURNAL_RECORD_LIMIT) {
+                    JournalUse use = journaled.getOrDefault(index, JournalUse.NONE);
+                    if (!block.isComplete()
+                            && use.bytes() + block.journalRecordLength() <= JOURNAL_BYTES_PER_BLOCK) {
                         kept.put(index, block);
+                        used.put(index, use);
                     }
                 });
                 toMap.keySet().removeAll(kept.keySet());
             }
-            toMap.keySet().stream().filter(journaled::contains).forEach(unjournaled::add);
+            toMap.keySet().stream().filter(journaled::containsKey).forEach(unjournaled::add);
         }
+        Map<Long, Integer> addedBytes = new HashMap<>();
         try {
-            // writers never touch a block being flushed, so a kept block's record stays what it is journaled as
-            Map<Long, byte[]> entries = new HashMap<>();
+            // writers never touch a block being flushed, so a kept block's changes stay what they are journaled as
+            Map<Long, DiskMetadata.JournalEntry> entries = new HashMap<>();
             kept.forEach((index, block) -> {
                 if (!block.isJournaled()) {
-                    entries.put(index, objects.sealJournal(writeKeyId, index, block.journalRecord()));
+                    byte[] record = block.journalRecord();
+                    int seq = used.get(index).entries();
+                    entries.put(index, new DiskMetadata.JournalEntry(seq,
+                            objects.sealJournal(writeKeyId, index, seq, record)));
+                    addedBytes.put(index, record.length);
                 }
             });
             Map<Long, BlockRef> sealed = awaitSeals(toMap);
@@ -553,10 +571,10 @@ final class WriteBackDevice {
                 }
             }
             storedVersion++;
-            journaled.removeAll(unjournaled);
+            journaled.keySet().removeAll(unjournaled);
+            addedBytes.forEach((index, bytes) -> journaled.put(index, used.get(index).plus(bytes)));
             kept.forEach((index, block) -> {
                 block.markJournaled();
-                journaled.add(index);
                 DirtyBlock newer = dirty.putIfAbsent(index, block);
                 if (newer != null) {
                     newer.underlay(block); // written meanwhile: journaled again by the next flush

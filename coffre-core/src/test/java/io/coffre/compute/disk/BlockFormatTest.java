@@ -80,17 +80,19 @@ class BlockFormatTest {
     void journalEntriesAndBlockObjectsCannotPassForEachOther() {
         byte[] record = range(0, 300);
         byte[] entry = BlockFormat.encodeJournal(KEY, KEY_ID, WRITE_ID, BLOCK_INDEX, record, new SecureRandom());
-        assertThat(BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, entry)).isEqualTo(record);
+        assertThat(BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, WRITE_ID, entry)).isEqualTo(record);
+        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, KEY_ID, entry))
+                .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("moved from another place");
         assertThat(Arrays.copyOf(entry, 4)).isEqualTo(BlockFormat.JOURNAL_MAGIC);
 
         assertThatThrownBy(() -> BlockFormat.decode(KEY, KEY_ID, BLOCK_INDEX, entry, new byte[record.length]))
                 .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("not a block object");
         byte[] object = knownAnswerObject();
-        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, object))
+        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, null, object))
                 .isInstanceOf(BlockIntegrityException.class).hasMessageContaining("not a journal entry");
         byte[] relabelled = object.clone();
         System.arraycopy(BlockFormat.JOURNAL_MAGIC, 0, relabelled, 0, 4);
-        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, relabelled))
+        assertThatThrownBy(() -> BlockFormat.decodeJournal(KEY, KEY_ID, BLOCK_INDEX, null, relabelled))
                 .as("the magic is authenticated with the header").isInstanceOf(BlockIntegrityException.class)
                 .hasMessageContaining("failed authentication");
     }

@@ -121,31 +121,49 @@ class DiskTamperTest {
     /** Someone who can write the database alters a journaled write: opening the disk fails, no other bytes come back. */
     @Test
     void aTamperedJournalEntryIsCaught() {
-        journalAWriteToBlock1();
-        byte[] entry = journalEntry(disk, 1);
+        journalWritesToBlock1(1);
+        byte[] entry = journalEntry(disk, 1, 0);
         entry[entry.length / 2] ^= 0x04;
-        setJournalEntry(disk, 1, 1, entry);
-        assertJournalRejected("The journal entry of block 1 of disk " + disk + " failed verification");
+        moveJournalEntry(disk, 1, 0, 1, 0, entry);
+        assertJournalRejected("The journal of block 1 of disk " + disk + " failed verification at entry 0");
     }
 
     @Test
     void aJournalEntryMovedToAnotherBlockOrFromAnotherDiskIsCaught() {
-        journalAWriteToBlock1();
-        byte[] entry = journalEntry(disk, 1);
-        setJournalEntry(disk, 1, 2, entry);
+        journalWritesToBlock1(1);
+        byte[] entry = journalEntry(disk, 1, 0);
+        moveJournalEntry(disk, 1, 0, 2, 0, entry);
         assertJournalRejected("the object belongs to block 1, not 2");
 
         String other = fixture.store.create(SIZE, DiskSource.empty());
         try (BlockDevice device = fixture.store.open(other)) {
             device.write(BLOCK_BYTES + 100, new byte[] {4, 5, 6}, 0, 3, true);
         }
-        setJournalEntry(disk, 2, 1, journalEntry(other, 1));
+        moveJournalEntry(disk, 2, 0, 1, 0, journalEntry(other, 1, 0));
         assertJournalRejected("is encrypted under data key " + fixture.keys.keyOf(other));
     }
 
-    private void journalAWriteToBlock1() {
+    /** A block's journal is replayed in order: entries swapped or one left out from the middle are caught. */
+    @Test
+    void reorderedOrMissingJournalEntriesAreCaught() {
+        journalWritesToBlock1(3);
+        byte[] second = journalEntry(disk, 1, 1);
+        byte[] third = journalEntry(disk, 1, 2);
+        moveJournalEntry(disk, 1, 1, 1, 1, third);
+        moveJournalEntry(disk, 1, 2, 1, 2, second);
+        assertJournalRejected("failed verification at entry 1");
+
+        fixture.metadata.inTransaction(h -> h.createUpdate("DELETE FROM disk_journal_entries WHERE map_id = :id"
+                + " AND block_index = 1 AND seq = 1").bind("id", disk).execute());
+        assertJournalRejected("entry 1 is missing");
+    }
+
+    /** Small writes to block 1, each flushed: one journal entry each, and block 1 not rewritten. */
+    private void journalWritesToBlock1(int writes) {
         try (BlockDevice device = fixture.store.open(disk)) {
-            device.write(BLOCK_BYTES + 100, new byte[] {1, 2, 3}, 0, 3, true);
+            for (int i = 0; i < writes; i++) {
+                device.write(BLOCK_BYTES + 100 + 10L * i, new byte[] {1, 2, 3}, 0, 3, true);
+            }
         }
         assertThat(fixture.store.info(disk).storedBlocks()).as("journaled, not rewritten").isEqualTo(2);
     }
@@ -157,15 +175,17 @@ class DiskTamperTest {
         });
     }
 
-    private byte[] journalEntry(String id, long index) {
-        return fixture.metadata.withHandle(h -> h.createQuery("SELECT entry FROM disk_journal WHERE map_id = :id"
-                + " AND block_index = :index").bind("id", id).bind("index", index).mapTo(byte[].class).one());
+    private byte[] journalEntry(String id, long index, int seq) {
+        return fixture.metadata.withHandle(h -> h.createQuery("SELECT entry FROM disk_journal_entries"
+                        + " WHERE map_id = :id AND block_index = :index AND seq = :seq")
+                .bind("id", id).bind("index", index).bind("seq", seq).mapTo(byte[].class).one());
     }
 
-    private void setJournalEntry(String id, long index, long newIndex, byte[] entry) {
-        fixture.metadata.inTransaction(h -> h.createUpdate("UPDATE disk_journal SET block_index = :newIndex,"
-                        + " entry = :entry WHERE map_id = :id AND block_index = :index").bind("id", id)
-                .bind("index", index).bind("newIndex", newIndex).bind("entry", entry).execute());
+    private void moveJournalEntry(String id, long index, int seq, long newIndex, int newSeq, byte[] entry) {
+        fixture.metadata.inTransaction(h -> h.createUpdate("UPDATE disk_journal_entries SET block_index = :newIndex,"
+                        + " seq = :newSeq, entry = :entry WHERE map_id = :id AND block_index = :index AND seq = :seq")
+                .bind("id", id).bind("index", index).bind("seq", seq).bind("newIndex", newIndex)
+                .bind("newSeq", newSeq).bind("entry", entry).execute());
     }
 
     private void assertBlock0Rejected() {

@@ -48,7 +48,7 @@ class NoPlaintextAtRestTest {
                 device.write(5L * BLOCK_BYTES + 3, secret, 7, 8192, true); // small: journaled
             }
             assertThat(fixture.blockFiles()).hasSizeGreaterThanOrEqualTo(5);
-            long journalEntries = fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal")
+            long journalEntries = fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal_entries")
                     .mapTo(Long.class).one());
             assertThat(journalEntries).as("journal entries scanned too").isPositive();
             assertThat(StorageScanner.findBytes(fixture.metadata, fixture.blobs, tile, WINDOW)).isEmpty();

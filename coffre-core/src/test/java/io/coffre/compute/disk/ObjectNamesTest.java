@@ -107,7 +107,7 @@ class ObjectNamesTest {
         device.flush();
     }
 
-    private static final int PARTIAL = WriteBackDevice.JOURNAL_RECORD_LIMIT;
+    private static final int PARTIAL = WriteBackDevice.JOURNAL_BYTES_PER_BLOCK;
 
     private long registeredRows() {
         return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_objects")

@@ -218,7 +218,7 @@ class WriteBackTest {
         String disk = diskWithBlock0InANewProcess(expected);
         int getsBefore = fixture.blobs.gets.get();
         int putsBefore = fixture.blobs.puts.get();
-        int patchBytes = WriteBackDevice.JOURNAL_RECORD_LIMIT / 2; // three of them: too much for the journal
+        int patchBytes = WriteBackDevice.JOURNAL_BYTES_PER_BLOCK / 2; // three of them: too much for the journal
         try (BlockDevice device = fixture.store.open(disk)) {
             for (int offset : new int[] {512, 1 << 20, BLOCK_BYTES - patchBytes}) {
                 byte[] patch = pattern(offset, patchBytes);
@@ -244,13 +244,17 @@ class WriteBackTest {
         int getsBefore = fixture.blobs.gets.get();
         int putsBefore = fixture.blobs.puts.get();
         try (BlockDevice device = fixture.store.open(disk)) {
-            for (int offset : new int[] {512, 70_000, BLOCK_BYTES - 4096}) {
-                byte[] patch = pattern(offset, 4096);
-                device.write(offset, patch, 0, patch.length, false);
-                System.arraycopy(patch, 0, expected, offset, patch.length);
+            int[] offsets = {512, 70_000, BLOCK_BYTES - 4096};
+            for (int i = 0; i < offsets.length; i++) {
+                byte[] patch = pattern(offsets[i], 4096);
+                device.write(offsets[i], patch, 0, patch.length, false);
+                System.arraycopy(patch, 0, expected, offsets[i], patch.length);
                 device.flush();
-                assertThat(journalEntries(disk)).as("one entry per block, replaced by each flush").isEqualTo(1);
+                assertThat(journalEntries(disk)).as("an entry per flush").isEqualTo(i + 1);
+                assertThat(journalBytes(disk)).as("each holds only its flush's write").isLessThan((i + 1) * 4200L);
             }
+            device.flush();
+            assertThat(journalEntries(disk)).as("nothing new to journal").isEqualTo(offsets.length);
             assertThat(fixture.blobs.gets.get() - getsBefore).as("nothing read").isZero();
             assertThat(fixture.blobs.puts.get() - putsBefore).as("nothing rewritten").isZero();
             assertThat(readThroughAnotherStore(disk, 0, BLOCK_BYTES)).as("replayed by another process")
@@ -270,8 +274,8 @@ class WriteBackTest {
     @Test
     void journaledWritesAreMappedByTheNextProcessAtStart() {
         String disk = diskOfBlocks(2);
-        // one range: the largest record the journal takes (count, start and end, then the bytes)
-        byte[] patch = pattern(37, WriteBackDevice.JOURNAL_RECORD_LIMIT - 3 * Integer.BYTES);
+        // one range: the most a block's journal takes (count, start and end, then the bytes)
+        byte[] patch = pattern(37, WriteBackDevice.JOURNAL_BYTES_PER_BLOCK - 3 * Integer.BYTES);
         DefaultDiskStore crashed = fixture.secondStore(); // never closed, as after a kill
         BlockDevice device = crashed.open(disk);
         device.write(BLOCK_BYTES + 100, patch, 0, patch.length, false);
@@ -324,8 +328,13 @@ class WriteBackTest {
     }
 
     private long journalEntries(String disk) {
-        return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal WHERE map_id = :id")
-                .bind("id", disk).mapTo(Long.class).one());
+        return fixture.metadata.withHandle(h -> h.createQuery("SELECT count(*) FROM disk_journal_entries"
+                + " WHERE map_id = :id").bind("id", disk).mapTo(Long.class).one());
+    }
+
+    private long journalBytes(String disk) {
+        return fixture.metadata.withHandle(h -> h.createQuery("SELECT sum(octet_length(entry)) FROM disk_journal_entries"
+                + " WHERE map_id = :id").bind("id", disk).mapTo(Long.class).one());
     }
 
     @Test
