@@ -577,7 +577,7 @@ final class WriteBackDevice {
                 block.markJournaled();
                 DirtyBlock newer = dirty.putIfAbsent(index, block);
                 if (newer != null) {
-                    newer.underlay(block); // written meanwhile: journaled again by the next flush
+                    newer.underlay(block); // written meanwhile: the next flush journals those changes
                 }
             });
             flushing = Map.of();
