@@ -149,7 +149,7 @@ final class DefaultDiskStore implements DiskStore {
             throw ArmException.badRequest("InvalidSnapshotRequest", "Name each disk to snapshot once: " + diskIds);
         }
         // a disk with journaled writes and no device (after a restart): loaded, so that the pause below maps them
-        diskIds.stream().distinct().filter(this::journaledAndClosed).forEach(id -> open(id).close());
+        diskIds.stream().filter(this::journaledAndClosed).forEach(id -> open(id).close());
         List<WriteBackDevice> paused = new ArrayList<>();
         synchronized (open) {
             diskIds.stream().map(open::get).filter(Objects::nonNull).forEach(s -> paused.add(s.device));

@@ -476,7 +476,7 @@ final class WriteBackDevice {
         Map<Long, BlockRef> changes = new HashMap<>();
         Map<Long, DirtyBlock> kept = new HashMap<>();
         Map<Long, DirtyBlock> toMap = new HashMap<>(batch);
-        Set<Long> unjournaled = new HashSet<>();
+        Set<Long> entriesToDelete = new HashSet<>(); // of the blocks that go into the map
         Map<Long, JournalUse> used = new HashMap<>();
         synchronized (lock) {
             if (journalSmallWrites) {
@@ -490,7 +490,7 @@ final class WriteBackDevice {
                 });
                 toMap.keySet().removeAll(kept.keySet());
             }
-            toMap.keySet().stream().filter(journaled::containsKey).forEach(unjournaled::add);
+            toMap.keySet().stream().filter(journaled::containsKey).forEach(entriesToDelete::add);
         }
         Map<Long, Integer> addedBytes = new HashMap<>();
         try {
@@ -533,14 +533,14 @@ final class WriteBackDevice {
                     contents.get(index), toMap.get(index).length())));
             changes.putAll(refs);
             changes.putAll(sealed);
-            if (!changes.isEmpty() || !entries.isEmpty() || !unjournaled.isEmpty()) {
+            if (!changes.isEmpty() || !entries.isEmpty() || !entriesToDelete.isEmpty()) {
                 metadata.inTransaction(h -> {
                     if (metadata.lockMap(h, diskId).isEmpty()) {
                         throw ArmException.notFound("DiskNotFound", "The disk " + diskId + " was deleted while "
                                 + "open; its unflushed writes are lost.");
                     }
                     metadata.applyChanges(h, diskId, changes);
-                    metadata.updateJournal(h, diskId, entries, unjournaled);
+                    metadata.updateJournal(h, diskId, entries, entriesToDelete);
                     return null;
                 });
             }
@@ -571,7 +571,7 @@ final class WriteBackDevice {
                 }
             }
             storedVersion++;
-            journaled.keySet().removeAll(unjournaled);
+            journaled.keySet().removeAll(entriesToDelete);
             addedBytes.forEach((index, bytes) -> journaled.put(index, used.get(index).plus(bytes)));
             kept.forEach((index, block) -> {
                 block.markJournaled();

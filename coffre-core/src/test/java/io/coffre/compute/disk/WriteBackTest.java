@@ -221,9 +221,7 @@ class WriteBackTest {
         int patchBytes = WriteBackDevice.JOURNAL_BYTES_PER_BLOCK / 2; // three of them: too much for the journal
         try (BlockDevice device = fixture.store.open(disk)) {
             for (int offset : new int[] {512, 1 << 20, BLOCK_BYTES - patchBytes}) {
-                byte[] patch = pattern(offset, patchBytes);
-                device.write(offset, patch, 0, patch.length, false);
-                System.arraycopy(patch, 0, expected, offset, patch.length);
+                writePatch(device, expected, offset, patchBytes);
             }
             device.flush();
         }
@@ -246,9 +244,7 @@ class WriteBackTest {
         try (BlockDevice device = fixture.store.open(disk)) {
             int[] offsets = {512, 70_000, BLOCK_BYTES - 4096};
             for (int i = 0; i < offsets.length; i++) {
-                byte[] patch = pattern(offsets[i], 4096);
-                device.write(offsets[i], patch, 0, patch.length, false);
-                System.arraycopy(patch, 0, expected, offsets[i], patch.length);
+                writePatch(device, expected, offsets[i], 4096);
                 device.flush();
                 assertThat(journalEntries(disk)).as("an entry per flush").isEqualTo(i + 1);
                 assertThat(journalBytes(disk)).as("each holds only its flush's write").isLessThan((i + 1) * 4200L);
@@ -306,6 +302,13 @@ class WriteBackTest {
         String closed = restarted.snapshot(disk);
         assertThat(readCopyOf(closed, BLOCK_BYTES, patch.length)).isEqualTo(patch);
         restarted.close();
+    }
+
+    /** Writes {@code length} pattern bytes at {@code offset} of block 0 (without FUA) and into {@code expected}. */
+    private static void writePatch(BlockDevice device, byte[] expected, int offset, int length) {
+        byte[] patch = pattern(offset, length);
+        device.write(offset, patch, 0, patch.length, false);
+        System.arraycopy(patch, 0, expected, offset, patch.length);
     }
 
     /** A disk of two blocks whose block 0 holds {@code block0}, stored by a process before the fixture's. */
