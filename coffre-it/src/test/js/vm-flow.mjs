@@ -46,6 +46,19 @@ run("vm-flow", async () => {
   await uploadPages(write.accessSAS, data);
   await client.disks.beginRevokeAccessAndWait(rg, "vm-data");
 
+  step("virtualMachineSizes.list + resourceSkus.list (what az vm list-sizes / list-skus read)");
+  const sizes = [];
+  for await (const size of client.virtualMachineSizes.list(location)) sizes.push(size);
+  const size = sizes.find((s) => s.name === vmSize);
+  const skus = [];
+  for await (const sku of client.resourceSkus.list({ filter: `location eq '${location}'` })) skus.push(sku);
+  const sku = skus.find((s) => s.name === vmSize);
+  result.vmSize = {
+    listed: sizes.length, numberOfCores: size?.numberOfCores, memoryInMB: size?.memoryInMB,
+    skus: skus.length, skuLocations: sku?.locations, skuFamily: sku?.family,
+    confidentialComputingType: sku?.capabilities?.find((c) => c.name === "ConfidentialComputingType")?.value,
+  };
+
   step("virtualMachines.beginCreateOrUpdateAndWait ConfidentialVM");
   const created = await client.virtualMachines.beginCreateOrUpdateAndWait(rg, "cvm1", {
     location,

@@ -19,6 +19,7 @@ import io.coffre.compute.disk.DataKeyRing;
 import io.coffre.compute.disk.DiskStore;
 import io.coffre.compute.disk.DiskStores;
 import io.coffre.compute.vm.VirtualMachines;
+import io.coffre.compute.vm.VmSizeCatalog;
 import io.coffre.identity.Identities;
 import io.coffre.identity.Identity;
 import io.coffre.json.Json;
@@ -69,6 +70,7 @@ public final class CoffreCore implements AutoCloseable {
     private final DiskStore diskStore;
     private final Disks disks;
     private final VirtualMachines virtualMachines;
+    private final VmSizeCatalog vmSizes;
     private final RestorePoints restorePoints;
     private final RestorePointExports restorePointExports;
 
@@ -132,6 +134,7 @@ public final class CoffreCore implements AutoCloseable {
         this.disks = Disks.open(metadata, diskStore, diskEncryptionSets, resourceIndex, accessControl, clock);
         this.virtualMachines = VirtualMachines.open(metadata, disks, diskStore, diskEncryptionSets, resourceIndex,
                 accessControl, asyncOperations, keyService, attestation, identity, endpoints, clock);
+        this.vmSizes = new VmSizeCatalog(resourceManager, accessControl);
         this.restorePoints = RestorePoints.open(metadata, diskStore, disks, diskEncryptionSets, virtualMachines,
                 resourceIndex, accessControl, asyncOperations, supportMatrix, clock);
         this.restorePointExports = RestorePointExports.open(metadata, diskStore, disks, diskEncryptionSets,
@@ -278,6 +281,11 @@ public final class CoffreCore implements AutoCloseable {
      */
     public VirtualMachines virtualMachines() {
         return virtualMachines;
+    }
+
+    /** The VM sizes each region offers, as {@code vmSizes} and {@code skus} list them. */
+    public VmSizeCatalog vmSizes() {
+        return vmSizes;
     }
 
     /** Microsoft.Compute restore point collections, restore points and disk restore points. */

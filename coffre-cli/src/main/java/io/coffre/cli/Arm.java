@@ -380,4 +380,10 @@ final class Arm {
         String scope = group == null ? subscriptionScope() : groupScope(group);
         return http.getAll(base + scope + "/providers/Microsoft.Compute/virtualMachines?api-version=" + VMS_API);
     }
+
+    /** The VM sizes {@code location} offers ({@code az vm list-sizes}). */
+    ArrayNode vmSizes(String location) {
+        return http.getAll(base + subscriptionScope() + "/providers/Microsoft.Compute/locations/" + encode(location)
+                + "/vmSizes?api-version=" + VMS_API);
+    }
 }

@@ -61,6 +61,7 @@ final class PlatformQuickstartSteps {
                         s::grantDesIdentity)
                 .step("let Confidential VM Orchestrator release " + KEY
                         + " ('Managed HSM Crypto Service Release User')", s::grantOrchestrator)
+                .step("check that " + LOCATION + " offers " + VM_SIZE + " (vm list-sizes)", s::checkSizeOffered)
                 .step("create confidential VM " + VM + " (" + VM_SIZE + ", DiskWithVMGuestState, " + LOCATION
                         + ") with a 1 GiB data disk; its key is released to it", s::createVm)
                 .step("write guest data to the OS disk and LUN 0 through NBD", s::writeGuestData)
@@ -111,6 +112,17 @@ final class PlatformQuickstartSteps {
         check(!orchestrator.isEmpty(), "the directory has no Confidential VM Orchestrator principal");
         session.hsmRoles(HSM).assign("/keys/" + KEY, "Managed HSM Crypto Service Release User", orchestrator);
         return "principal " + orchestrator;
+    }
+
+    private String checkSizeOffered() {
+        JsonNode sizes = session.arm().vmSizes(LOCATION);
+        JsonNode size = null;
+        for (JsonNode s : sizes) {
+            size = s.path("name").asText().equals(VM_SIZE) ? s : size;
+        }
+        check(size != null, LOCATION + " does not offer " + VM_SIZE);
+        return sizes.size() + " sizes; " + VM_SIZE + ": " + size.path("numberOfCores").asInt() + " cores, "
+                + size.path("memoryInMB").asInt() / 1024 + " GiB";
     }
 
     private String createVm() {

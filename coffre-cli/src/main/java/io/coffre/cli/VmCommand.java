@@ -124,6 +124,13 @@ final class VmCommand extends CliCommand {
         return print(session().arm().vms(group), COLUMNS);
     }
 
+    @Command(name = "list-sizes", description = "List the VM sizes a region offers, as az vm list-sizes does.")
+    int listSizes(@Option(names = {"-l", "--location"}, required = true, paramLabel = "LOCATION") String location) {
+        return print(session().arm().vmSizes(location), List.of(field("Name", "name"),
+                field("Cores", "numberOfCores"), field("MemoryInMB", "memoryInMB"),
+                field("MaxDataDisks", "maxDataDiskCount")));
+    }
+
     @Command(name = "start", description = "Start a VM (a CMK confidential VM gets its key released again).")
     int start(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {

@@ -43,7 +43,7 @@ class CliKeyVaultFlowTest {
     void quickstartWalksEveryStep() {
         CliRun.Result r = CliRun.coffre("quickstart");
         assertThat(r.code()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("[31] verify the audit log ... ok (intact)").doesNotContain("FAILED");
+        assertThat(r.out()).contains("[32] verify the audit log ... ok (intact)").doesNotContain("FAILED");
     }
 
     @Test

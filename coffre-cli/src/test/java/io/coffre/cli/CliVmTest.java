@@ -30,6 +30,16 @@ class CliVmTest {
             ok(coffre("--data-dir", d, "keyvault", "set-policy", "-n", "kv1", "--object-id", principal,
                     "--key-permissions", "get", "wrapKey", "unwrapKey"));
 
+            // the sizes a region offers, and a size placed where the catalog has none
+            assertThat(ok(coffre("--data-dir", d, "vm", "list-sizes", "-l", "uaenorth")).json().findValuesAsText("name"))
+                    .contains("Standard_DC2as_v6", "Standard_DC2es_v6");
+            assertThat(ok(coffre("--data-dir", d, "vm", "list-sizes", "-l", "brazilsouth", "-o", "table")).out())
+                    .contains("Standard_D2s_v5").doesNotContain("Standard_DC2as_v6");
+            CliRun.Result notHere = coffre("--data-dir", d, "vm", "create", "-g", "rg1", "-n", "vm1", "-l",
+                    "brazilsouth", "--size", "Standard_DC2as_v6", "--disk-encryption-set", "des1");
+            assertThat(notHere.code()).isEqualTo(1);
+            assertThat(notHere.err()).contains("SkuNotAvailable", "not supported in this region", "uaenorth");
+
             // without the orchestrator's release permission the create fails, naming the grant
             CliRun.Result refused = coffre("--data-dir", d, "vm", "create", "-g", "rg1", "-n", "vm1", "--size",
                     "Standard_DC2as_v6", "--disk-encryption-set", "des1", "--data-disk-sizes", "1");

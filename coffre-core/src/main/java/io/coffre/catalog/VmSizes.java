@@ -13,10 +13,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The Azure VM sizes Coffre can place, read from the shipped {@code vm-sizes.json}: family, generation, the
- * confidential-computing technology (AMD SEV-SNP, Intel TDX or none), vCPUs, memory and data-disk limit.
+ * confidential-computing technology (AMD SEV-SNP, Intel TDX or none), vCPUs, memory and data-disk limit, and the
+ * regions where each family can be placed.
  */
 public final class VmSizes {
     private static final String RESOURCE = "vm-sizes.json";
@@ -37,9 +40,12 @@ public final class VmSizes {
     }
 
     private final Map<String, VmSize> byName;
+    /** Family name to the normalized names of the regions where its sizes can be placed, sorted. */
+    private final Map<String, Set<String>> placement;
 
-    private VmSizes(Map<String, VmSize> byName) {
+    private VmSizes(Map<String, VmSize> byName, Map<String, Set<String>> placement) {
         this.byName = Collections.unmodifiableMap(byName);
+        this.placement = Collections.unmodifiableMap(placement);
     }
 
     public static VmSizes builtIn() {
@@ -64,6 +70,40 @@ public final class VmSizes {
 
     public Collection<VmSize> all() {
         return byName.values();
+    }
+
+    /** The regions where {@code size} can be placed, sorted, as {@link Regions#normalize} spells them. */
+    public Set<String> regionsOf(VmSize size) {
+        return placement.get(size.family());
+    }
+
+    /** The sizes that can be placed in {@code location}, in catalog order; none for an unknown region. */
+    public List<VmSize> offeredIn(String location) {
+        String region = Regions.normalize(location);
+        return byName.values().stream().filter(s -> regionsOf(s).contains(region)).toList();
+    }
+
+    /**
+     * Checks that {@code size} can be placed in {@code location} for a VM of the given kind.
+     *
+     * @throws io.coffre.arm.ArmException 409 {@code SkuNotAvailable} naming where the size can go and which sizes
+     *                                    {@code location} offers instead
+     */
+    public void requireOffered(VmSize size, String location, boolean confidential) {
+        String region = Regions.normalize(location);
+        if (regionsOf(size).contains(region)) {
+            return;
+        }
+        List<String> here = offeredIn(region).stream().filter(s -> !confidential || s.confidentialCapable())
+                .map(VmSize::name).toList();
+        String instead = here.isEmpty()
+                ? (confidential ? "Creation of VMs and Virtual Machine Scale Sets with ConfidentialVM security type "
+                        + "is not supported in this region: it has no confidential size. " : "")
+                : "Sizes available in '" + region + "'" + (confidential ? " for confidential VMs" : "") + ": "
+                        + String.join(", ", here) + ". ";
+        throw new Refusal(409, "SkuNotAvailable", "The requested VM size '" + size.name() + "' is not available in "
+                + "location '" + region + "'. " + instead + "Sizes of family " + size.family() + " can be placed in: "
+                + String.join(", ", regionsOf(size)) + ". Pick another size or location.").toException();
     }
 
     /** Known sizes ordered by edit distance to {@code name}, nearest first. */
@@ -94,6 +134,29 @@ public final class VmSizes {
         return previous[b.length()];
     }
 
+    /** Reads {@code placement}; a family without one, or a region {@link Regions} does not know, is a broken file. */
+    private static Map<String, Set<String>> placement(JsonNode node, Collection<VmSize> sizes) {
+        Regions regions = Regions.builtIn();
+        Map<String, Set<String>> placement = new LinkedHashMap<>();
+        for (VmSize size : sizes) {
+            JsonNode listed = node.path(size.family());
+            Set<String> where = new TreeSet<>();
+            if (listed.isTextual() && listed.asText().equals("all")) {
+                regions.all().forEach(r -> where.add(Regions.normalize(r.name())));
+            } else if (listed.isArray() && !listed.isEmpty()) {
+                for (JsonNode region : listed) {
+                    where.add(regions.find(region.asText()).map(r -> Regions.normalize(r.name()))
+                            .orElseThrow(() -> new IllegalStateException(RESOURCE + " places family "
+                                    + size.family() + " in the unknown region '" + region.asText() + "'")));
+                }
+            } else {
+                throw new IllegalStateException(RESOURCE + " gives no placement for family " + size.family());
+            }
+            placement.put(size.family(), Collections.unmodifiableSet(where));
+        }
+        return placement;
+    }
+
     private static String key(String name) {
         return name.toLowerCase(Locale.ROOT);
     }
@@ -103,15 +166,16 @@ public final class VmSizes {
             if (in == null) {
                 throw new IllegalStateException("the VM size catalog " + RESOURCE + " is missing from the classpath");
             }
+            JsonNode root = Json.MAPPER.readTree(in);
             Map<String, VmSize> sizes = new LinkedHashMap<>();
-            for (JsonNode s : Json.MAPPER.readTree(in).path("sizes")) {
+            for (JsonNode s : root.path("sizes")) {
                 VmSize size = new VmSize(s.path("name").asText(), s.path("family").asText(),
                         s.path("generation").asText(),
                         ConfidentialTechnology.valueOf(s.path("confidentialTechnology").asText()),
                         s.path("vCpus").asInt(), s.path("memoryGiB").asInt(), s.path("maxDataDisks").asInt());
                 sizes.put(key(size.name()), size);
             }
-            return new VmSizes(sizes);
+            return new VmSizes(sizes, placement(root.path("placement"), sizes.values()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the VM size catalog " + RESOURCE, e);
         }

@@ -150,6 +150,14 @@ class ArmComputeJsTest {
         String expected = expectedImageSha256(seed);
         assertThat(out.path("imageSha256").asText()).isEqualTo(expected);
         assertThat(out.path("rotatedKeyUrl").asText()).isEqualTo(rotatedKeyUrl);
+        JsonNode size = out.path("vmSize");
+        assertThat(size.path("listed").asInt()).as("sizes of the region, read by the official client").isPositive();
+        assertThat(size.path("skus").asInt()).isEqualTo(size.path("listed").asInt());
+        assertThat(size.path("numberOfCores").asInt()).isEqualTo(2);
+        assertThat(size.path("memoryInMB").asInt()).isEqualTo(8192);
+        assertThat(size.at("/skuLocations/0").asText()).isEqualTo("uaenorth");
+        assertThat(size.path("skuFamily").asText()).isEqualTo("standardDCASv6Family");
+        assertThat(size.path("confidentialComputingType").asText()).isEqualTo("SNP");
         assertThat(out.path("diskRestorePointSha256").asText())
                 .as("the data disk read from its disk restore point after the DES key rotation").isEqualTo(expected);
         assertThat(out.path("restoredSha256").asText()).as("a disk restored from the disk restore point")

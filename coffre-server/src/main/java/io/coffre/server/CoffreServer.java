@@ -67,6 +67,7 @@ public final class CoffreServer implements AutoCloseable {
                 new DiskEncryptionSetRoutes(core.diskEncryptionSets(), core.asyncOperations()),
                 new DiskRoutes(core.disks(), core.asyncOperations()), new DiskDataRoutes(core.disks()),
                 new VirtualMachineRoutes(core.virtualMachines(), core.asyncOperations()),
+                new VmSizeRoutes(core.vmSizes()),
                 new RestorePointRoutes(core.restorePoints(), core.asyncOperations()));
     }
 

@@ -121,6 +121,7 @@ record VmSpec(String location, VmSizes.VmSize size, String securityType, String 
                         + "guest state holds the vTPM that attestation relies on");
             }
         }
+        VmSizes.builtIn().requireOffered(size, location, securityType.equals(CONFIDENTIAL_VM));
 
         JsonNode storage = properties.path("storageProfile");
         if (!storage.path("osDisk").isObject()) {
