@@ -73,6 +73,8 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class DataPathBenchmark {
     static final int PAGE_BYTES = 4 << 20;
+    /** Each round's first results: the durable copies, fsynced at the end and every 4 MiB. */
+    private static final int BASELINES = 2;
     private static final int REQUESTS_PER_CONNECTION = 100;
     /**
      * Requests in flight by default: what {@code coffre disk upload / download} keep, and the Azure Storage .NET
@@ -97,6 +99,14 @@ public final class DataPathBenchmark {
 
         double serverCpuSecondsPerGib() {
             return (cpuSeconds - clientCpuSeconds) / bytes * (1L << 30);
+        }
+
+        /**
+         * The most this path could move with every core of the machine busy on it alone at the CPU it took per
+         * byte: the bound a faster disk cannot lift.
+         */
+        double cpuCeilingMegabytesPerSecond(int cores) {
+            return cores * bytes / cpuSeconds / 1e6;
         }
 
         double clientCpuSecondsPerGib() {
@@ -828,6 +838,15 @@ public final class DataPathBenchmark {
             System.out.printf(Locale.ROOT, "%-48s %8.2f %8.1f %6.2fx %11s  %6.2f + %-31.2f %3.0f %%%n", r.path(),
                     r.seconds(), r.megabytesPerSecond(), r.megabytesPerSecond() / baseline.megabytesPerSecond(),
                     ranges.get(i), r.serverCpuSecondsPerGib(), r.clientCpuSecondsPerGib(), 100 * r.compilerShare());
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        double fastestCopy = Math.max(baseline.megabytesPerSecond(), medians.get(1).megabytesPerSecond());
+        System.out.printf(Locale.ROOT, "CPU ceiling: MB/s with all %d cores on the path at its CPU per GiB (server and"
+                + " client share them), and that as a ratio to the faster durable copy (%.1f MB/s)%n", cores,
+                fastestCopy);
+        for (Result r : medians.subList(BASELINES, medians.size())) {
+            double ceiling = r.cpuCeilingMegabytesPerSecond(cores);
+            System.out.printf(Locale.ROOT, "%-48s %17.1f %6.2fx%n", r.path(), ceiling, ceiling / fastestCopy);
         }
         if (byRound.size() > 1) {
             // the baseline's own speed moves from round to round, and each round's ratios with it

@@ -21,6 +21,8 @@ class DataPathBenchmarkSmokeTest {
             assertThat(r.bytes()).isEqualTo(SIZE);
             assertThat(r.seconds()).isPositive();
         });
+        assertThat(results.subList(2, results.size())).as("every path took CPU, so its ceiling is finite")
+                .allSatisfy(r -> assertThat(r.cpuCeilingMegabytesPerSecond(2)).isPositive().isFinite());
     }
 
     @Test
