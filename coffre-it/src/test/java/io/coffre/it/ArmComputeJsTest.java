@@ -61,23 +61,11 @@ class ArmComputeJsTest {
 
     @Test
     void theOfficialJsClientRunsDisksSnapshotsAndKeyRotation() throws Exception {
-        NodeProject node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
-        String group = "rg-js";
-        core.resourceManager().putResourceGroup(admin, subscription(), group, LOCATION, Map.of());
-        String keyUrl = createConfidentialVmKey("cvm-key");
-        String rotatedKeyUrl = core.keyService().rotateKey(admin, Store.vault(VAULT), "cvm-key").path("key")
-                .path("kid").asText();
-        String seed = UUID.randomUUID().toString();
-
-        NodeProject.Run run = node.run("compute-flow.mjs", environment(group, Map.of(
-                "COFFRE_KEY_URL", keyUrl,
-                "COFFRE_ROTATED_KEY_URL", rotatedKeyUrl,
-                "COFFRE_DATA_SEED", seed,
-                "COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
-
-        assertThat(run.exitCode()).as(run.stderr()).isZero();
-        JsonNode out = run.json();
-        String expected = expectedImageSha256(seed);
+        Flow flow = runFlow("compute-flow.mjs", "rg-js", "cvm-key", Map.of());
+        JsonNode out = flow.out();
+        String keyUrl = flow.keyUrl();
+        String rotatedKeyUrl = flow.rotatedKeyUrl();
+        String expected = flow.imageSha256();
         assertThat(out.path("imageSha256").asText()).isEqualTo(expected);
         assertThat(out.path("snapshotSha256").asText()).as("snapshot read back").isEqualTo(expected);
         assertThat(out.path("restoredSha256").asText()).as("restored disk read after the key rotation")
@@ -127,27 +115,13 @@ class ArmComputeJsTest {
 
     @Test
     void theOfficialJsClientRunsAConfidentialVmWithRestorePoints() throws Exception {
-        NodeProject node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
         // a v6 confidential size in a region where confidential VMs get restore points
         assertThat(core.supportMatrix().regions()).contains(LOCATION);
         assertThat(core.supportMatrix().checkRestorePoint(LOCATION, VM_SIZE, false)).isEmpty();
-        String group = "rg-vm";
-        core.resourceManager().putResourceGroup(admin, subscription(), group, LOCATION, Map.of());
-        String keyUrl = createConfidentialVmKey("vm-key");
-        String rotatedKeyUrl = core.keyService().rotateKey(admin, Store.vault(VAULT), "vm-key").path("key")
-                .path("kid").asText();
-        String seed = UUID.randomUUID().toString();
-
-        NodeProject.Run run = node.run("vm-flow.mjs", environment(group, Map.of(
-                "COFFRE_KEY_URL", keyUrl,
-                "COFFRE_ROTATED_KEY_URL", rotatedKeyUrl,
-                "COFFRE_VM_SIZE", VM_SIZE,
-                "COFFRE_DATA_SEED", seed,
-                "COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES))));
-
-        assertThat(run.exitCode()).as(run.stderr()).isZero();
-        JsonNode out = run.json();
-        String expected = expectedImageSha256(seed);
+        Flow flow = runFlow("vm-flow.mjs", "rg-vm", "vm-key", Map.of("COFFRE_VM_SIZE", VM_SIZE));
+        JsonNode out = flow.out();
+        String rotatedKeyUrl = flow.rotatedKeyUrl();
+        String expected = flow.imageSha256();
         assertThat(out.path("imageSha256").asText()).isEqualTo(expected);
         assertThat(out.path("rotatedKeyUrl").asText()).isEqualTo(rotatedKeyUrl);
         JsonNode size = out.path("vmSize");
@@ -270,6 +244,35 @@ class ArmComputeJsTest {
         params.putObject("release_policy").put("contentType", "application/json; charset=utf-8")
                 .put("data", Json.b64url(ReleasePolicy.defaultCvmPolicy(core.endpoints().attestationIssuer())));
         return core.keyService().createKey(admin, Store.vault(VAULT), name, params).path("key").path("kid").asText();
+    }
+
+    /**
+     * What a flow script printed, with the confidential VM key it was given (created for it, then rotated once) and
+     * the SHA-256 of the image it wrote.
+     */
+    private record Flow(JsonNode out, String keyUrl, String rotatedKeyUrl, String imageSha256) {
+    }
+
+    /**
+     * Runs {@code script} in a new resource group {@code group} with a new key {@code keyName} and its rotated
+     * version, a fresh image seed and {@code flowVariables}; the script must exit 0.
+     */
+    private static Flow runFlow(String script, String group, String keyName, Map<String, String> flowVariables)
+            throws Exception {
+        NodeProject node = NodeProject.prepare(Path.of("src/test/js"), Path.of("target/js-client"));
+        core.resourceManager().putResourceGroup(admin, subscription(), group, LOCATION, Map.of());
+        String keyUrl = createConfidentialVmKey(keyName);
+        String rotatedKeyUrl = core.keyService().rotateKey(admin, Store.vault(VAULT), keyName).path("key")
+                .path("kid").asText();
+        String seed = UUID.randomUUID().toString();
+        Map<String, String> variables = new HashMap<>(flowVariables);
+        variables.put("COFFRE_KEY_URL", keyUrl);
+        variables.put("COFFRE_ROTATED_KEY_URL", rotatedKeyUrl);
+        variables.put("COFFRE_DATA_SEED", seed);
+        variables.put("COFFRE_IMAGE_BYTES", Integer.toString(IMAGE_BYTES));
+        NodeProject.Run run = node.run(script, environment(group, variables));
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        return new Flow(run.json(), keyUrl, rotatedKeyUrl, expectedImageSha256(seed));
     }
 
     /** The script's image: SHA-256 of "seed:i" for the i-th 32 bytes. */
