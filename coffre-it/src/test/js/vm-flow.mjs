@@ -90,6 +90,12 @@ run("vm-flow", async () => {
   await client.virtualMachines.beginPowerOffAndWait(rg, "cvm1");
   result.powerAfterPowerOff = powerState(await client.virtualMachines.instanceView(rg, "cvm1")
     .then((instanceView) => ({ instanceView })));
+  step("virtualMachines.listAvailableSizes + beginUpdateAndWait (resize while stopped)");
+  const resizeOptions = [];
+  for await (const option of client.virtualMachines.listAvailableSizes(rg, "cvm1")) resizeOptions.push(option.name);
+  const resized = await client.virtualMachines.beginUpdateAndWait(rg, "cvm1",
+    { hardwareProfile: { vmSize: "Standard_DC4as_v6" } });
+  result.resize = { options: resizeOptions, size: resized.hardwareProfile?.vmSize };
   step("virtualMachines.beginStartAndWait");
   await client.virtualMachines.beginStartAndWait(rg, "cvm1");
   result.powerAfterStart = powerState(await client.virtualMachines.get(rg, "cvm1", { expand: "instanceView" }));

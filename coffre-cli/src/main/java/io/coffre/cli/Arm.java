@@ -381,6 +381,11 @@ final class Arm {
         return http.getAll(base + scope + "/providers/Microsoft.Compute/virtualMachines?api-version=" + VMS_API);
     }
 
+    /** The sizes a VM can be resized to ({@code az vm list-vm-resize-options}). */
+    ArrayNode vmResizeOptions(String group, String name) {
+        return http.getAll(vmUrl(group, name, "/vmSizes", ""));
+    }
+
     /** The VM sizes {@code location} offers ({@code az vm list-sizes}). */
     ArrayNode vmSizes(String location) {
         return http.getAll(base + subscriptionScope() + "/providers/Microsoft.Compute/locations/" + encode(location)

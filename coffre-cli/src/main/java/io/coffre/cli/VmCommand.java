@@ -30,6 +30,9 @@ final class VmCommand extends CliCommand {
             field("Provisioning", "properties.provisioningState"),
             new Output.Column("Power", VmCommand::powerState));
 
+    static final List<Output.Column> SIZE_COLUMNS = List.of(field("Name", "name"), field("Cores", "numberOfCores"),
+            field("MemoryInMB", "memoryInMB"), field("MaxDataDisks", "maxDataDiskCount"));
+
     /** The instance view's {@code PowerState/...} status, when the VM was read with it. */
     static String powerState(JsonNode vm) {
         for (JsonNode status : vm.path("properties").path("instanceView").path("statuses")) {
@@ -126,9 +129,32 @@ final class VmCommand extends CliCommand {
 
     @Command(name = "list-sizes", description = "List the VM sizes a region offers, as az vm list-sizes does.")
     int listSizes(@Option(names = {"-l", "--location"}, required = true, paramLabel = "LOCATION") String location) {
-        return print(session().arm().vmSizes(location), List.of(field("Name", "name"),
-                field("Cores", "numberOfCores"), field("MemoryInMB", "memoryInMB"),
-                field("MaxDataDisks", "maxDataDiskCount")));
+        return print(session().arm().vmSizes(location), SIZE_COLUMNS);
+    }
+
+    @Command(name = "resize", description = "Resize a VM that does not run (stop or deallocate it first), as az vm "
+            + "resize does; list-vm-resize-options tells the sizes it can take.")
+    int resize(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+               @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
+               @Option(names = "--size", required = true, paramLabel = "SIZE") String size) {
+        Arm arm = session().arm();
+        ObjectNode body = (ObjectNode) arm.vm(group, name);
+        ((ObjectNode) body.path("properties")).with("hardwareProfile").put("vmSize", size);
+        return print(update(arm, group, name, body), COLUMNS);
+    }
+
+    @Command(name = "list-vm-resize-options", description = "List the sizes a VM can be resized to: its region's, "
+            + "of its confidential hardware, with room for its data disks.")
+    int listResizeOptions(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
+                          @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name) {
+        return print(session().arm().vmResizeOptions(group, name), SIZE_COLUMNS);
+    }
+
+    /** PUTs the VM as GET showed it (less its instance view), changed, and waits for the update. */
+    static JsonNode update(Arm arm, String group, String vm, ObjectNode body) {
+        ((ObjectNode) body.path("properties")).remove("instanceView");
+        arm.putVm(group, vm, body);
+        return arm.vm(group, vm);
     }
 
     @Command(name = "start", description = "Start a VM (a CMK confidential VM gets its key released again).")
@@ -219,13 +245,6 @@ final class VmCommand extends CliCommand {
                 }
             }
             throw new CliError("No data disk named '" + disk + "' is attached to " + vm + ".");
-        }
-
-        /** PUTs the VM as GET showed it (less its instance view), changed, and waits for the update. */
-        private static JsonNode update(Arm arm, String group, String vm, ObjectNode body) {
-            ((ObjectNode) body.path("properties")).remove("instanceView");
-            arm.putVm(group, vm, body);
-            return arm.vm(group, vm);
         }
 
         @Command(name = "write", description = "Write a file into the disk at an offset (flushed when done).")

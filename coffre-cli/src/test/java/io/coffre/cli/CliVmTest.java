@@ -62,6 +62,11 @@ class CliVmTest {
             ok(coffre("--data-dir", d, "vm", "disk", "write", "--vm", "vm1", "-g", "rg1", "--lun", "1",
                     "--offset", "1048576", "--file", in.toString()));
             ok(coffre("--data-dir", d, "vm", "stop", "-g", "rg1", "-n", "vm1"));
+            assertThat(ok(coffre("--data-dir", d, "vm", "list-vm-resize-options", "-g", "rg1", "-n", "vm1")).json()
+                    .findValuesAsText("name")).contains("Standard_DC4as_v6").doesNotContain("Standard_DC2es_v6");
+            assertThat(ok(coffre("--data-dir", d, "vm", "resize", "-g", "rg1", "-n", "vm1", "--size",
+                    "Standard_DC4as_v6")).json().at("/properties/hardwareProfile/vmSize").asText())
+                    .isEqualTo("Standard_DC4as_v6");
             CliRun.Result stopped = coffre("--data-dir", d, "vm", "disk", "read", "--vm", "vm1", "-g", "rg1",
                     "--lun", "1", "--file", dir.resolve("x").toString(), "--length", "512");
             assertThat(stopped.code()).isEqualTo(1);

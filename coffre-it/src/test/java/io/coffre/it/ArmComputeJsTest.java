@@ -132,6 +132,10 @@ class ArmComputeJsTest {
         assertThat(size.at("/skuLocations/0").asText()).isEqualTo("uaenorth");
         assertThat(size.path("skuFamily").asText()).isEqualTo("standardDCASv6Family");
         assertThat(size.path("confidentialComputingType").asText()).isEqualTo("SNP");
+        assertThat(Json.MAPPER.convertValue(out.at("/resize/options"), String[].class))
+                .contains(VM_SIZE, "Standard_DC4as_v6").doesNotContain("Standard_DC2es_v6");
+        assertThat(out.at("/resize/size").asText()).as("the VM as the update's poller returned it")
+                .isEqualTo("Standard_DC4as_v6");
         assertThat(out.path("diskRestorePointSha256").asText())
                 .as("the data disk read from its disk restore point after the DES key rotation").isEqualTo(expected);
         assertThat(out.path("restoredSha256").asText()).as("a disk restored from the disk restore point")

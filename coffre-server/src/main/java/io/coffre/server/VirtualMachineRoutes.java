@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * Microsoft.Compute/virtualMachines on the management host (api-version 2026-04-01 among the COMPUTE family). PUT
  * answers 201 (create) or 200 (tags) with {@code Azure-AsyncOperation}; power actions and DELETE answer 202 with
- * the polling headers; GET takes {@code $expand=instanceView}.
+ * the polling headers; GET takes {@code $expand=instanceView}; {@code .../vmSizes} lists the sizes a VM can be
+ * resized to (a PUT or PATCH of {@code hardwareProfile.vmSize} while it does not run).
  */
 final class VirtualMachineRoutes implements RouteModule {
     private static final String SUBSCRIPTION = "/subscriptions/{subscriptionId}";
@@ -56,6 +57,10 @@ final class VirtualMachineRoutes implements RouteModule {
             } else {
                 polling(ctx, op.get(), location, 202);
             }
+        });
+        routes.get(item + "/vmSizes", ctx -> {
+            ArmRequest r = begin(ctx);
+            Paging.render(ctx, vms.availableSizes(r.caller(), sub(ctx), group(ctx), name(ctx)), null, null);
         });
         routes.get(item + "/instanceView", ctx -> {
             ArmRequest r = begin(ctx);

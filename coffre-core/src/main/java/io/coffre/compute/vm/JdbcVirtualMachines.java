@@ -507,12 +507,6 @@ final class JdbcVirtualMachines implements VirtualMachines {
         if (!body.isObject()) {
             throw ArmException.badRequest("InvalidRequestContent", "The request body must be a JSON object.");
         }
-        String size = body.path("properties").path("hardwareProfile").path("vmSize").asText(null);
-        if (size != null && !size.equalsIgnoreCase(row.vmSize())) {
-            throw ArmException.conflict("PropertyChangeNotAllowed", "Coffre does not resize virtual machines: "
-                    + "hardwareProfile.vmSize is " + row.vmSize() + ". Delete the VM (keeping its disks with "
-                    + "deleteOption Detach) and create it again with the new size, attaching the disks.");
-        }
         String security = body.path("properties").path("securityProfile").path("securityType").asText(null);
         if (security != null && !security.equals(row.securityType())) {
             throw ArmException.conflict("PropertyChangeNotAllowed", "Changing securityProfile.securityType from "
@@ -721,20 +715,93 @@ final class JdbcVirtualMachines implements VirtualMachines {
         });
     }
 
-    private ObjectNode patchTags(VmRow row, JsonNode body) {
-        if (!body.has("tags")) {
-            return render(row, false);
+    /**
+     * The size an update asks for when it differs from the VM's, checked as a create checks a size, plus what a
+     * resize needs: a VM that does not run (a start releases a confidential VM's key again, for its new size), the
+     * same confidential hardware (the key's release policy names it), room for the data disks it has.
+     */
+    private Optional<VmSizes.VmSize> resizeTo(VmRow vm, JsonNode body) {
+        String name = body.path("properties").path("hardwareProfile").path("vmSize").asText(null);
+        if (name == null || name.equalsIgnoreCase(vm.vmSize())) {
+            return Optional.empty();
         }
-        Map<String, String> tags = Tags.validate(Tags.parse(body.get("tags")));
-        ObjectNode document = row.document().deepCopy();
-        document.set("tags", Tags.toJson(tags));
-        metadata.inTransaction(h -> {
-            h.createUpdate("UPDATE compute_virtual_machines SET document = :d WHERE id_lower = :id")
-                    .bind("d", Json.write(document)).bind("id", key(row.resourceId())).execute();
-            index.put(row.resourceId(), RESOURCE_TYPE, row.location(), tagsJson(document));
-            return null;
-        });
-        return render(findRow(row.resourceId()).orElseThrow(), false);
+        VmSizes sizes = VmSizes.builtIn();
+        VmSizes.VmSize size = sizes.require(name);
+        VmSizes.VmSize current = sizes.require(vm.vmSize());
+        boolean confidential = vm.securityType().equals(VmSpec.CONFIDENTIAL_VM);
+        VmSpec.requireConfidentialCapable(size, confidential);
+        if (confidential && size.confidentialTechnology() != current.confidentialTechnology()) {
+            throw ArmException.conflict("OperationNotAllowed", "The confidential VM " + vm.id().name() + " runs on "
+                    + current.confidentialTechnology() + " hardware (" + current.name() + "); it can be resized only "
+                    + "to a size of the same hardware, not to " + size.name() + " (" + size.confidentialTechnology()
+                    + "). List them with GET .../virtualMachines/" + vm.id().name() + "/vmSizes.");
+        }
+        sizes.requireOffered(size, vm.location(), confidential);
+        long dataDisks = diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).count();
+        VmSpec.checkDataDiskCount(size, (int) dataDisks);
+        requireNotRunningForResize(vm);
+        return Optional.of(size);
+    }
+
+    private static void requireNotRunningForResize(VmRow vm) {
+        if (vm.powerState() == PowerState.RUNNING) {
+            throw ArmException.conflict("OperationNotAllowed", "The virtual machine " + vm.id().name() + " is "
+                    + "running; stop or deallocate it, resize it, then start it (a confidential VM's key is released "
+                    + "again at the start).");
+        }
+    }
+
+    /**
+     * Changes tags and the size at once, in one transaction, under the VM's lock (a start takes it too), on the VM
+     * as it is now: a start or another update since the checks is caught, not overwritten.
+     */
+    private ObjectNode updateInPlace(VmRow checked, JsonNode body, Optional<VmSizes.VmSize> resize) {
+        if (!body.has("tags") && resize.isEmpty()) {
+            return render(checked, false);
+        }
+        Map<String, String> tags = body.has("tags") ? Tags.validate(Tags.parse(body.get("tags"))) : null;
+        synchronized (lock(checked.resourceId())) {
+            VmRow row = findRow(checked.resourceId()).orElseThrow(() -> ArmException.notFound("ResourceNotFound",
+                    "The virtual machine " + checked.id().name() + " was deleted meanwhile."));
+            requireSettled(row, "update");
+            ObjectNode document = row.document().deepCopy();
+            if (tags != null) {
+                document.set("tags", Tags.toJson(tags));
+            }
+            String size = row.vmSize();
+            if (resize.isPresent()) {
+                if (!row.vmSize().equals(checked.vmSize())) {
+                    throw ArmException.conflict("Conflict", "The virtual machine " + row.id().name() + " was resized "
+                            + "by another request meanwhile; read it again and retry.");
+                }
+                requireNotRunningForResize(row);
+                size = resize.get().name();
+                ((ObjectNode) document.path("properties")).with("hardwareProfile").put("vmSize", size);
+            }
+            String newSize = size;
+            metadata.inTransaction(h -> {
+                h.createUpdate("UPDATE compute_virtual_machines SET document = :d, vm_size = :size WHERE id_lower = :id")
+                        .bind("d", Json.write(document)).bind("size", newSize).bind("id", key(row.resourceId()))
+                        .execute();
+                index.put(row.resourceId(), RESOURCE_TYPE, row.location(), tagsJson(document));
+                return null;
+            });
+        }
+        return render(findRow(checked.resourceId()).orElseThrow(), false);
+    }
+
+    @Override
+    public List<ObjectNode> availableSizes(Principal caller, String subscriptionId, String resourceGroup,
+                                           String name) {
+        VmRow vm = require(caller, subscriptionId, resourceGroup, name, "/vmSizes/read");
+        VmSizes sizes = VmSizes.builtIn();
+        VmSizes.VmSize current = sizes.require(vm.vmSize());
+        boolean confidential = vm.securityType().equals(VmSpec.CONFIDENTIAL_VM);
+        long dataDisks = diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).count();
+        return sizes.offeredIn(vm.location()).stream()
+                .filter(s -> !confidential || s.confidentialTechnology() == current.confidentialTechnology())
+                .filter(s -> s.maxDataDisks() >= dataDisks)
+                .map(VmSizeCatalog::vmSize).toList();
     }
 
     @Override
@@ -756,17 +823,24 @@ final class JdbcVirtualMachines implements VirtualMachines {
 
     /**
      * A PUT of an existing VM or a PATCH: both replace {@code storageProfile.dataDisks} when they carry it (a PATCH
-     * replaces arrays as a whole), so both attach and detach through the same operation; tags change at once.
+     * replaces arrays as a whole), so both attach and detach through the same operation; tags and the size
+     * ({@code hardwareProfile.vmSize} of a VM that does not run) change at once.
      */
     private Accepted update(Principal caller, VmRow vm, JsonNode body) {
         // an update must not report success on a VM whose create is running or failed
         requireSettled(vm, "update");
         checkUnchangeable(vm, body);
+        Optional<VmSizes.VmSize> resize = resizeTo(vm, body);
         DiskChanges changes = diskChanges(caller, vm, body);
         if (!changes.isEmpty()) {
+            if (resize.isPresent()) {
+                throw ArmException.conflict("OperationNotAllowed", "A resize cannot attach or detach data disks in "
+                        + "the same update; resize the virtual machine " + vm.id().name() + " first, then change its "
+                        + "disks in a second update.");
+            }
             return startUpdate(caller, vm, changes);
         }
-        ObjectNode updated = patchTags(vm, body);
+        ObjectNode updated = updateInPlace(vm, body, resize);
         AsyncOperations.Operation op = operations.start(vm.resourceId(), WRITE_KIND);
         operations.succeed(op.id(), Json.write(updated));
         return new Accepted(updated, false, op.id());

@@ -113,6 +113,12 @@ public interface VirtualMachines extends AutoCloseable {
     List<ObjectNode> list(Principal caller, String subscriptionId, String resourceGroupOrNull);
 
     /**
+     * The sizes the VM can be resized to ({@code VirtualMachineSize} entries, its own size included): those its
+     * region offers that take its data disks and, for a confidential VM, have its confidential hardware.
+     */
+    List<ObjectNode> availableSizes(Principal caller, String subscriptionId, String resourceGroup, String name);
+
+    /**
      * Opens the service; VMs that were running keep running (their exports come back once {@link #serveNbd} runs).
      */
     static VirtualMachines open(MetadataStore metadata, Disks disks, DiskStore store,

@@ -88,7 +88,7 @@ public final class VmSizeCatalog {
      * Coffre's VMs have no local temporary disk, so {@code resourceDiskSizeInMB} is 0 even for the {@code d} sizes
      * that have one on Azure.
      */
-    private static ObjectNode vmSize(VmSize size) {
+    static ObjectNode vmSize(VmSize size) {
         return Json.object().put("name", size.name()).put("numberOfCores", size.vCpus())
                 .put("osDiskSizeInMB", OS_DISK_MB).put("resourceDiskSizeInMB", 0)
                 .put("memoryInMB", size.memoryGiB() * 1024).put("maxDataDiskCount", size.maxDataDisks());

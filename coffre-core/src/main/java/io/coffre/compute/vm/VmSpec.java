@@ -110,12 +110,8 @@ record VmSpec(String location, VmSizes.VmSize size, String securityType, String 
             throw invalid("securityProfile.uefiSettings", "secureBootEnabled and vTpmEnabled need securityType "
                     + "TrustedLaunch or ConfidentialVM; set securityProfile.securityType or remove uefiSettings");
         }
+        requireConfidentialCapable(size, securityType.equals(CONFIDENTIAL_VM));
         if (securityType.equals(CONFIDENTIAL_VM)) {
-            if (!size.confidentialCapable()) {
-                throw ArmException.badRequest("BadRequest", "The VM size '" + size.name() + "' does not support "
-                        + "security type ConfidentialVM: it has no AMD SEV-SNP or Intel TDX hardware. Use a "
-                        + "confidential size, e.g. Standard_DC2as_v6 or Standard_DC2es_v6.");
-            }
             if (!vTpm) {
                 throw invalid("securityProfile.uefiSettings.vTpmEnabled", "must be true for a ConfidentialVM: its "
                         + "guest state holds the vTPM that attestation relies on");
@@ -189,6 +185,15 @@ record VmSpec(String location, VmSizes.VmSize size, String securityType, String 
                     + "disk only (" + DISK_WITH_VM_GUEST_STATE + " is not allowed on data disks); remove it");
         }
         return disk(d, where, lun, vmName + "_disk" + lun, false);
+    }
+
+    /** A confidential VM needs a size with AMD SEV-SNP or Intel TDX hardware. */
+    static void requireConfidentialCapable(VmSizes.VmSize size, boolean confidential) {
+        if (confidential && !size.confidentialCapable()) {
+            throw ArmException.badRequest("BadRequest", "The VM size '" + size.name() + "' does not support "
+                    + "security type ConfidentialVM: it has no AMD SEV-SNP or Intel TDX hardware. Use a "
+                    + "confidential size, e.g. Standard_DC2as_v6 or Standard_DC2es_v6.");
+        }
     }
 
     static void checkDataDiskCount(VmSizes.VmSize size, int dataDisks) {

@@ -45,6 +45,62 @@ class VirtualMachinesTest {
         f.close();
     }
 
+    /**
+     * {@code az vm resize}: a PUT (or PATCH) with another {@code hardwareProfile.vmSize}, taken only by a VM that does
+     * not run, to a size of its region and confidential hardware that takes its data disks; the next start releases
+     * the key again.
+     */
+    @Test
+    void aStoppedConfidentialVmIsResizedWithinItsHardwareAndRegion() {
+        f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 2));
+        ObjectNode bigger = f.vms.get(f.admin, f.subscription, "rg", "vm1", false).deepCopy();
+        ((ObjectNode) bigger.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        var running = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", bigger), 409,
+                "OperationNotAllowed");
+        assertThat(running.getMessage()).contains("running", "stop or deallocate it");
+
+        assertThat(f.act("vm1", Action.DEALLOCATE).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(f.vms.availableSizes(f.admin, f.subscription, "rg", "vm1"))
+                .extracting(size -> size.path("name").asText())
+                .contains(AMD_SIZE, "Standard_DC4as_v6", "Standard_EC2as_v6", "Standard_DC2as_v5")
+                .doesNotContain("Standard_DC2es_v6", "Standard_D2s_v5");
+
+        resizeRejected("Standard_D2s_v5", 400, "BadRequest", "does not support security type ConfidentialVM");
+        resizeRejected("Standard_DC2es_v6", 409, "OperationNotAllowed", "AMD_SEV_SNP", "INTEL_TDX");
+        resizeRejected("Standard_DC2as_v7", 400, "SkuNotAvailable", "Close matches");
+        ObjectNode withDisks = f.vms.get(f.admin, f.subscription, "rg", "vm1", false).deepCopy();
+        ((ObjectNode) withDisks.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        ((ObjectNode) withDisks.path("properties").path("storageProfile")).putArray("dataDisks");
+        f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", withDisks), 409,
+                "OperationNotAllowed");
+
+        VirtualMachines.Accepted resized = f.vms.put(f.admin, f.subscription, "rg", "vm1", bigger);
+        assertThat(f.await(resized.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(resized.resource().at("/properties/hardwareProfile/vmSize").asText()).isEqualTo("Standard_DC4as_v6");
+        assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().vmSize()).isEqualTo("Standard_DC4as_v6");
+        assertThat(f.vms.get(f.admin, f.subscription, "rg", "vm1", false).at("/properties/storageProfile/dataDisks"))
+                .as("the data disks stay").hasSize(2);
+
+        // a PATCH resizes as az's generic update does; the tags it carries change with it
+        VirtualMachines.Accepted patched = f.vms.patch(f.admin, f.subscription, "rg", "vm1",
+                Json.parse("{\"tags\":{\"size\":\"ec\"},\"properties\":{\"hardwareProfile\":{\"vmSize\":"
+                        + "\"standard_ec2as_v6\"}}}"));
+        assertThat(patched.resource().at("/properties/hardwareProfile/vmSize").asText()).isEqualTo("Standard_EC2as_v6");
+        assertThat(patched.resource().at("/tags/size").asText()).isEqualTo("ec");
+
+        long releases = releasesBy(f.orchestrator.objectId());
+        assertThat(f.act("vm1", Action.START).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(power("vm1")).isEqualTo("PowerState/running");
+        assertThat(releasesBy(f.orchestrator.objectId())).as("released again at the start").isEqualTo(releases + 1);
+    }
+
+    private void resizeRejected(String size, int status, String code, String... messageParts) {
+        ObjectNode body = Json.object();
+        body.putObject("properties").putObject("hardwareProfile").put("vmSize", size);
+        var e = f.rejectsWithoutWriting(() -> f.vms.patch(f.admin, f.subscription, "rg", "vm1", body), status, code);
+        assertThat(e.getMessage()).contains(messageParts);
+    }
+
     private void rejected(ObjectNode body, int status, String code, String... messageParts) {
         var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), status, code);
         assertThat(e.getMessage()).contains(messageParts);
@@ -245,7 +301,7 @@ class VirtualMachinesTest {
     }
 
     @Test
-    void putOnAnExistingVmUpdatesTagsOnly() {
+    void putOnAnExistingVmUpdatesTags() {
         ObjectNode body = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", null, 0);
         f.create("vm1", body);
         body.putObject("tags").put("team", "a");
@@ -253,10 +309,10 @@ class VirtualMachinesTest {
         assertThat(again.created()).isFalse();
         assertThat(f.await(again.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
         assertThat(again.resource().at("/tags/team").asText()).isEqualTo("a");
-        ((ObjectNode) body.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        ((ObjectNode) body.path("properties").path("securityProfile")).put("securityType", "TrustedLaunch");
         var e = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", body), 409,
                 "PropertyChangeNotAllowed");
-        assertThat(e.getMessage()).contains("Standard_DC2as_v6", "Detach");
+        assertThat(e.getMessage()).contains("ConfidentialVM", "TrustedLaunch");
     }
 
     @Test
