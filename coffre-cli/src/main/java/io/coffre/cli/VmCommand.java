@@ -132,8 +132,8 @@ final class VmCommand extends CliCommand {
         return print(session().arm().vmSizes(location), SIZE_COLUMNS);
     }
 
-    @Command(name = "resize", description = "Resize a VM that does not run (stop or deallocate it first), as az vm "
-            + "resize does; list-vm-resize-options tells the sizes it can take.")
+    @Command(name = "resize", description = "Resize a VM, as az vm resize does: a running one restarts (a confidential "
+            + "VM's key is released again); list-vm-resize-options tells the sizes it can take.")
     int resize(@Option(names = {"-g", "--resource-group"}, required = true, paramLabel = "RG") String group,
                @Option(names = {"-n", "--name"}, required = true, paramLabel = "NAME") String name,
                @Option(names = "--size", required = true, paramLabel = "SIZE") String size) {

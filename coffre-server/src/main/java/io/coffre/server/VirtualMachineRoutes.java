@@ -16,7 +16,7 @@ import java.util.Optional;
  * Microsoft.Compute/virtualMachines on the management host (api-version 2026-04-01 among the COMPUTE family). PUT
  * answers 201 (create) or 200 (tags) with {@code Azure-AsyncOperation}; power actions and DELETE answer 202 with
  * the polling headers; GET takes {@code $expand=instanceView}; {@code .../vmSizes} lists the sizes a VM can be
- * resized to (a PUT or PATCH of {@code hardwareProfile.vmSize} while it does not run).
+ * resized to (a PUT or PATCH of {@code hardwareProfile.vmSize}; a running VM restarts).
  */
 final class VirtualMachineRoutes implements RouteModule {
     private static final String SUBSCRIPTION = "/subscriptions/{subscriptionId}";

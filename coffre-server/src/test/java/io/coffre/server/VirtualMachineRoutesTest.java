@@ -115,25 +115,30 @@ class VirtualMachineRoutesTest {
             assertThat(updated.at("/tags/env").asText()).isEqualTo("test");
             assertThatThrownBy(() -> NbdClient.connect(nbd, "rg1/vm1/lun0")).hasMessageContaining("no export");
 
-            // az vm resize: the sizes the VM can take, then a PUT of the VM with one, once it no longer runs
-            String resize = "{\"properties\":{\"hardwareProfile\":{\"vmSize\":\"Standard_DC4as_v6\"}}}";
-            HttpResponse<String> whileRunning = server.send("PATCH", MGMT, vm + V, token, resize);
-            assertThat(whileRunning.statusCode()).isEqualTo(409);
-            assertThat(Json.parse(whileRunning.body()).at("/error/code").asText()).isEqualTo("OperationNotAllowed");
-            assertThat(poll(server, token, server.send("POST", MGMT, vm + "/deallocate" + V, token, "")))
-                    .isEqualTo("Succeeded");
+            // az vm resize: the sizes the VM can take, then a PUT of the VM with one; running, it restarts, and what
+            // the guest wrote before is there after
             HttpResponse<String> options = server.send("GET", MGMT, vm + "/vmSizes" + V, token, null);
             assertThat(options.statusCode()).as(options.body()).isEqualTo(200);
             assertThat(Json.parse(options.body()).path("value").findValuesAsText("name"))
                     .contains("Standard_DC2as_v6", "Standard_DC4as_v6").doesNotContain("Standard_DC2es_v6");
+            byte[] beforeResize = new byte[1 << 20];
+            new Random(4).nextBytes(beforeResize);
+            try (NbdClient client = NbdClient.connect(nbd, "rg1/vm1/os")) {
+                client.write(4096, beforeResize, 0, beforeResize.length, false);
+            }
             JsonNode current = Json.parse(server.send("GET", MGMT, vm + V, token, null).body());
-            ((ObjectNode) current.at("/properties/hardwareProfile"))
-                    .put("vmSize", "Standard_DC4as_v6");
+            ((ObjectNode) current.at("/properties/hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
             HttpResponse<String> resized = server.send("PUT", MGMT, vm + V, token, Json.write(current));
             assertThat(resized.statusCode()).as(resized.body()).isEqualTo(200);
             assertThat(poll(server, token, resized)).isEqualTo("Succeeded");
-            assertThat(Json.parse(server.send("GET", MGMT, vm + V, token, null).body())
-                    .at("/properties/hardwareProfile/vmSize").asText()).isEqualTo("Standard_DC4as_v6");
+            JsonNode after = Json.parse(server.send("GET", MGMT, vm + V + "&$expand=instanceView", token, null).body());
+            assertThat(after.at("/properties/hardwareProfile/vmSize").asText()).isEqualTo("Standard_DC4as_v6");
+            assertThat(after.at("/properties/instanceView/statuses/1/code").asText()).isEqualTo("PowerState/running");
+            byte[] afterResize = new byte[beforeResize.length];
+            try (NbdClient client = NbdClient.connect(nbd, "rg1/vm1/os")) {
+                client.read(4096, afterResize, 0, afterResize.length);
+            }
+            assertThat(afterResize).isEqualTo(beforeResize);
 
             HttpResponse<String> deleted = server.send("DELETE", MGMT, vm + V, token, null);
             assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(202);

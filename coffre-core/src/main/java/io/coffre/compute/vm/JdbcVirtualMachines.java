@@ -717,8 +717,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
 
     /**
      * The size an update asks for when it differs from the VM's, checked as a create checks a size, plus what a
-     * resize needs: a VM that does not run (a start releases a confidential VM's key again, for its new size), the
-     * same confidential hardware (the key's release policy names it), room for the data disks it has.
+     * resize needs: the same confidential hardware (the key's release policy names it) and room for the data disks
+     * the VM has.
      */
     private Optional<VmSizes.VmSize> resizeTo(VmRow vm, JsonNode body) {
         String name = body.path("properties").path("hardwareProfile").path("vmSize").asText(null);
@@ -739,16 +739,32 @@ final class JdbcVirtualMachines implements VirtualMachines {
         sizes.requireOffered(size, vm.location(), confidential);
         long dataDisks = diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).count();
         VmSpec.checkDataDiskCount(size, (int) dataDisks);
-        requireNotRunningForResize(vm);
         return Optional.of(size);
     }
 
-    private static void requireNotRunningForResize(VmRow vm) {
-        if (vm.powerState() == PowerState.RUNNING) {
-            throw ArmException.conflict("OperationNotAllowed", "The virtual machine " + vm.id().name() + " is "
-                    + "running; stop or deallocate it, resize it, then start it (a confidential VM's key is released "
-                    + "again at the start).");
-        }
+    /**
+     * Resizes a running VM as Azure does, by a restart, as the operation: stopped (its exports closed, their writes
+     * flushed), resized, started again (a confidential VM's key released again). A refused release leaves it
+     * stopped at its new size and fails the operation, as a failed start does; a crash in between leaves it stopped
+     * and the operation failed, as it leaves a restart.
+     */
+    private Accepted resizeByRestart(VmRow vm, JsonNode body, VmSizes.VmSize size) {
+        AsyncOperations.Operation op = operations.runAsync(vm.resourceId(), RESOURCE_TYPE + "/resize", () -> {
+            synchronized (lock(vm.resourceId())) {
+                VmRow current = findRow(vm.resourceId()).orElseThrow(() -> ArmException.notFound("ResourceNotFound",
+                        "The virtual machine " + vm.resourceId() + " was deleted meanwhile."));
+                boolean running = current.powerState() == PowerState.RUNNING;
+                if (running) {
+                    stop(current, PowerState.STOPPED);
+                }
+                updateInPlace(vm, body, Optional.of(size));
+                if (running) {
+                    start(findRow(vm.resourceId()).orElseThrow());
+                }
+            }
+            return operationResult(vm.resourceId());
+        });
+        return new Accepted(render(vm, false), false, op.id());
     }
 
     /**
@@ -774,7 +790,10 @@ final class JdbcVirtualMachines implements VirtualMachines {
                     throw ArmException.conflict("Conflict", "The virtual machine " + row.id().name() + " was resized "
                             + "by another request meanwhile; read it again and retry.");
                 }
-                requireNotRunningForResize(row);
+                if (row.powerState() == PowerState.RUNNING) {
+                    throw ArmException.conflict("Conflict", "The virtual machine " + row.id().name() + " was "
+                            + "started by another request meanwhile; read it again and retry the resize.");
+                }
                 size = resize.get().name();
                 ((ObjectNode) document.path("properties")).with("hardwareProfile").put("vmSize", size);
             }
@@ -824,7 +843,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
     /**
      * A PUT of an existing VM or a PATCH: both replace {@code storageProfile.dataDisks} when they carry it (a PATCH
      * replaces arrays as a whole), so both attach and detach through the same operation; tags and the size
-     * ({@code hardwareProfile.vmSize} of a VM that does not run) change at once.
+     * ({@code hardwareProfile.vmSize}) of a VM that does not run change at once, a running VM is resized by a
+     * restart.
      */
     private Accepted update(Principal caller, VmRow vm, JsonNode body) {
         // an update must not report success on a VM whose create is running or failed
@@ -839,6 +859,9 @@ final class JdbcVirtualMachines implements VirtualMachines {
                         + "disks in a second update.");
             }
             return startUpdate(caller, vm, changes);
+        }
+        if (resize.isPresent() && vm.powerState() == PowerState.RUNNING) {
+            return resizeByRestart(vm, body, resize.get());
         }
         ObjectNode updated = updateInPlace(vm, body, resize);
         AsyncOperations.Operation op = operations.start(vm.resourceId(), WRITE_KIND);

@@ -46,18 +46,21 @@ class VirtualMachinesTest {
     }
 
     /**
-     * {@code az vm resize}: a PUT (or PATCH) with another {@code hardwareProfile.vmSize}, taken only by a VM that does
-     * not run, to a size of its region and confidential hardware that takes its data disks; the next start releases
-     * the key again.
+     * {@code az vm resize}: a PUT (or PATCH) with another {@code hardwareProfile.vmSize}, to a size of the VM's region
+     * and confidential hardware that takes its data disks. A running VM is resized by a restart, which releases its
+     * key again; a stopped one at once, and its next start releases the key.
      */
     @Test
-    void aStoppedConfidentialVmIsResizedWithinItsHardwareAndRegion() {
+    void aConfidentialVmIsResizedWithinItsHardwareAndRegion() {
         f.create("vm1", f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 2));
         ObjectNode bigger = f.vms.get(f.admin, f.subscription, "rg", "vm1", false).deepCopy();
         ((ObjectNode) bigger.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
-        var running = f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", bigger), 409,
-                "OperationNotAllowed");
-        assertThat(running.getMessage()).contains("running", "stop or deallocate it");
+        long released = releasesBy(f.orchestrator.objectId());
+        VirtualMachines.Accepted restarted = f.vms.put(f.admin, f.subscription, "rg", "vm1", bigger);
+        assertThat(f.await(restarted.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
+        assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().vmSize()).isEqualTo("Standard_DC4as_v6");
+        assertThat(power("vm1")).isEqualTo("PowerState/running");
+        assertThat(releasesBy(f.orchestrator.objectId())).as("released again by the restart").isEqualTo(released + 1);
 
         assertThat(f.act("vm1", Action.DEALLOCATE).status()).isEqualTo(AsyncOperations.Status.Succeeded);
         assertThat(f.vms.availableSizes(f.admin, f.subscription, "rg", "vm1"))
@@ -69,15 +72,18 @@ class VirtualMachinesTest {
         resizeRejected("Standard_DC2es_v6", 409, "OperationNotAllowed", "AMD_SEV_SNP", "INTEL_TDX");
         resizeRejected("Standard_DC2as_v7", 400, "SkuNotAvailable", "Close matches");
         ObjectNode withDisks = f.vms.get(f.admin, f.subscription, "rg", "vm1", false).deepCopy();
-        ((ObjectNode) withDisks.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC4as_v6");
+        ((ObjectNode) withDisks.path("properties").path("hardwareProfile")).put("vmSize", "Standard_DC8as_v6");
         ((ObjectNode) withDisks.path("properties").path("storageProfile")).putArray("dataDisks");
         f.rejectsWithoutWriting(() -> f.vms.put(f.admin, f.subscription, "rg", "vm1", withDisks), 409,
                 "OperationNotAllowed");
 
-        VirtualMachines.Accepted resized = f.vms.put(f.admin, f.subscription, "rg", "vm1", bigger);
+        ObjectNode smaller = f.vms.get(f.admin, f.subscription, "rg", "vm1", false).deepCopy();
+        ((ObjectNode) smaller.path("properties").path("hardwareProfile")).put("vmSize", AMD_SIZE);
+        VirtualMachines.Accepted resized = f.vms.put(f.admin, f.subscription, "rg", "vm1", smaller);
         assertThat(f.await(resized.operationId()).status()).isEqualTo(AsyncOperations.Status.Succeeded);
-        assertThat(resized.resource().at("/properties/hardwareProfile/vmSize").asText()).isEqualTo("Standard_DC4as_v6");
-        assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().vmSize()).isEqualTo("Standard_DC4as_v6");
+        assertThat(resized.resource().at("/properties/hardwareProfile/vmSize").asText()).isEqualTo(AMD_SIZE);
+        assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().vmSize()).isEqualTo(AMD_SIZE);
+        assertThat(power("vm1")).as("a stopped VM stays stopped").isEqualTo("PowerState/deallocated");
         assertThat(f.vms.get(f.admin, f.subscription, "rg", "vm1", false).at("/properties/storageProfile/dataDisks"))
                 .as("the data disks stay").hasSize(2);
 
@@ -92,6 +98,16 @@ class VirtualMachinesTest {
         assertThat(f.act("vm1", Action.START).status()).isEqualTo(AsyncOperations.Status.Succeeded);
         assertThat(power("vm1")).isEqualTo("PowerState/running");
         assertThat(releasesBy(f.orchestrator.objectId())).as("released again at the start").isEqualTo(releases + 1);
+
+        // a restart whose release is refused leaves the VM stopped at its new size, as a failed start does
+        f.grant(f.orchestrator.objectId(), "get");
+        VirtualMachines.Accepted refused = f.vms.patch(f.admin, f.subscription, "rg", "vm1",
+                Json.parse("{\"properties\":{\"hardwareProfile\":{\"vmSize\":\"Standard_EC4as_v6\"}}}"));
+        AsyncOperations.Operation failed = f.await(refused.operationId());
+        assertThat(failed.status()).isEqualTo(AsyncOperations.Status.Failed);
+        assertThat(failed.errorMessage()).contains("release");
+        assertThat(power("vm1")).isEqualTo("PowerState/stopped");
+        assertThat(f.vms.find(f.vmId("vm1")).orElseThrow().vmSize()).isEqualTo("Standard_EC4as_v6");
     }
 
     private void resizeRejected(String size, int status, String code, String... messageParts) {
