@@ -745,14 +745,17 @@ final class JdbcVirtualMachines implements VirtualMachines {
     /**
      * Resizes a running VM as Azure does, by a restart, as the operation: stopped (its exports closed, their writes
      * flushed), resized, started again (a confidential VM's key released again). A refused release leaves it
-     * stopped at its new size and fails the operation, as a failed start does; a crash in between leaves it stopped
-     * and the operation failed, as it leaves a restart.
+     * stopped at its new size and fails the operation, as a failed start does. A crash interrupts it as it interrupts
+     * a restart: the operation fails, and the VM is as far as it got (running at its old size, or stopped at either).
      */
     private Accepted resizeByRestart(VmRow vm, JsonNode body, VmSizes.VmSize size) {
         AsyncOperations.Operation op = operations.runAsync(vm.resourceId(), RESOURCE_TYPE + "/resize", () -> {
             synchronized (lock(vm.resourceId())) {
                 VmRow current = findRow(vm.resourceId()).orElseThrow(() -> ArmException.notFound("ResourceNotFound",
                         "The virtual machine " + vm.resourceId() + " was deleted meanwhile."));
+                // what would refuse the resize is checked before the stop, so that a refusal leaves the VM running
+                requireSettled(current, "update");
+                requireUnresized(current, vm);
                 boolean running = current.powerState() == PowerState.RUNNING;
                 if (running) {
                     stop(current, PowerState.STOPPED);
@@ -786,10 +789,7 @@ final class JdbcVirtualMachines implements VirtualMachines {
             }
             String size = row.vmSize();
             if (resize.isPresent()) {
-                if (!row.vmSize().equals(checked.vmSize())) {
-                    throw ArmException.conflict("Conflict", "The virtual machine " + row.id().name() + " was resized "
-                            + "by another request meanwhile; read it again and retry.");
-                }
+                requireUnresized(row, checked);
                 if (row.powerState() == PowerState.RUNNING) {
                     throw ArmException.conflict("Conflict", "The virtual machine " + row.id().name() + " was "
                             + "started by another request meanwhile; read it again and retry the resize.");
@@ -807,6 +807,13 @@ final class JdbcVirtualMachines implements VirtualMachines {
             });
         }
         return render(findRow(checked.resourceId()).orElseThrow(), false);
+    }
+
+    private static void requireUnresized(VmRow now, VmRow checked) {
+        if (!now.vmSize().equals(checked.vmSize())) {
+            throw ArmException.conflict("Conflict", "The virtual machine " + now.id().name() + " was resized by "
+                    + "another request meanwhile; read it again and retry.");
+        }
     }
 
     @Override
