@@ -31,7 +31,8 @@ class CliVmTest {
                     "--key-permissions", "get", "wrapKey", "unwrapKey"));
 
             // the sizes a region offers, and a size placed where the catalog has none
-            assertThat(ok(coffre("--data-dir", d, "vm", "list-sizes", "-l", "uaenorth")).json().findValuesAsText("name"))
+            assertThat(ok(coffre("--data-dir", d, "vm", "list-sizes", "-l", "uaenorth")).json()
+                    .findValuesAsText("name"))
                     .contains("Standard_DC2as_v6", "Standard_DC2es_v6");
             assertThat(ok(coffre("--data-dir", d, "vm", "list-sizes", "-l", "brazilsouth", "-o", "table")).out())
                     .contains("Standard_D2s_v5").doesNotContain("Standard_DC2as_v6");

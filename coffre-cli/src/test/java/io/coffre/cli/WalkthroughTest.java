@@ -65,7 +65,8 @@ class WalkthroughTest {
                 "resource group", "premium key vault",
                 "managed HSM", "RSA-HSM 3072", "custom role", "Backup Management Service", "RSA-OAEP-256", "sign",
                 "rotate", "rotation policy", "back up", "delete and purge", "restore", "attestation token", "release",
-                "purge protection", "disk encryption set", "Encryption User", "Confidential VM Orchestrator", "vm list-sizes", "confidential VM", "NBD",
+                "purge protection", "disk encryption set", "Encryption User", "Confidential VM Orchestrator",
+                "vm list-sizes", "confidential VM", "NBD",
                 "restore point", "overwrite", "rotate", "disable", "restore disks", "stop and start", "attach the restored",
                 "audit log");
     }

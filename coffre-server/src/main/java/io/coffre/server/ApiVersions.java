@@ -42,10 +42,11 @@ public final class ApiVersions {
                 "2020-08-01-preview", "2020-10-01-preview", "2022-04-01", "2022-05-01-preview");
         register(FEATURES, "2015-12-01", "2021-07-01");
         // DiskRP / CRP: az 2.45 sends 2022-03-02 (DES) and 2022-07-02 (disks); @azure/arm-compute 25.1.1 sends
-        // 2026-03-02 (disks, snapshots, disk encryption sets) and 2026-04-01 (virtual machines, restore points,
-        // VM sizes); both send 2021-07-01 for resource SKUs.
+        // 2026-03-02 (disks, snapshots, disk encryption sets), 2026-04-01 (virtual machines, restore points,
+        // VM sizes) and 2021-07-01 (resource SKUs).
         register(COMPUTE, "2019-07-01", "2019-11-01", "2020-05-01", "2020-06-30", "2020-09-30", "2020-12-01",
-                "2021-04-01", "2021-07-01", "2021-08-01", "2021-12-01", "2022-03-02", "2022-07-02", "2023-01-02", "2023-04-02",
+                "2021-04-01", "2021-07-01", "2021-08-01", "2021-12-01", "2022-03-02", "2022-07-02", "2023-01-02",
+                "2023-04-02",
                 "2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02", "2026-04-01");
     }
 

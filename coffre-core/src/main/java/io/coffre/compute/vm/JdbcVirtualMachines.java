@@ -799,7 +799,8 @@ final class JdbcVirtualMachines implements VirtualMachines {
             }
             String newSize = size;
             metadata.inTransaction(h -> {
-                h.createUpdate("UPDATE compute_virtual_machines SET document = :d, vm_size = :size WHERE id_lower = :id")
+                h.createUpdate("UPDATE compute_virtual_machines SET document = :d, vm_size = :size "
+                                + "WHERE id_lower = :id")
                         .bind("d", Json.write(document)).bind("size", newSize).bind("id", key(row.resourceId()))
                         .execute();
                 index.put(row.resourceId(), RESOURCE_TYPE, row.location(), tagsJson(document));

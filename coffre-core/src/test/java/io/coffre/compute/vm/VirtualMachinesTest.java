@@ -130,7 +130,8 @@ class VirtualMachinesTest {
         rejected(badRegion, 400, "LocationNotAvailableForResourceType", "atlantis");
         rejected(f.cvmBody("Standard_D2s_v5", "DiskWithVMGuestState", des, 0), 400, "BadRequest",
                 "Standard_D2s_v5", "ConfidentialVM");
-        ObjectNode v6WhereThereIsNone = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0).put("location", "Brazil South");
+        ObjectNode v6WhereThereIsNone = f.cvmBody(AMD_SIZE, "DiskWithVMGuestState", des, 0)
+                .put("location", "Brazil South");
         rejected(v6WhereThereIsNone, 409, "SkuNotAvailable", "'" + AMD_SIZE + "' is not available in location "
                 + "'brazilsouth'", "ConfidentialVM security type is not supported in this region", "uaenorth");
         ObjectNode v5WhereV6Only = f.cvmBody("Standard_DC2as_v5", "DiskWithVMGuestState", des, 0)
