@@ -76,6 +76,10 @@ final class JdbcVirtualMachines implements VirtualMachines {
         String attestationType() {
             return VmSpec.attestationType(VmSizes.builtIn().require(vmSize));
         }
+
+        boolean confidential() {
+            return securityType.equals(VmSpec.CONFIDENTIAL_VM);
+        }
     }
 
     private record DiskRow(String diskId, DiskRole role, Integer lun, String deleteOption) {
@@ -728,17 +732,15 @@ final class JdbcVirtualMachines implements VirtualMachines {
         VmSizes sizes = VmSizes.builtIn();
         VmSizes.VmSize size = sizes.require(name);
         VmSizes.VmSize current = sizes.require(vm.vmSize());
-        boolean confidential = vm.securityType().equals(VmSpec.CONFIDENTIAL_VM);
-        VmSpec.requireConfidentialCapable(size, confidential);
-        if (confidential && size.confidentialTechnology() != current.confidentialTechnology()) {
+        VmSpec.requireConfidentialCapable(size, vm.confidential());
+        if (vm.confidential() && size.confidentialTechnology() != current.confidentialTechnology()) {
             throw ArmException.conflict("OperationNotAllowed", "The confidential VM " + vm.id().name() + " runs on "
                     + current.confidentialTechnology() + " hardware (" + current.name() + "); it can be resized only "
                     + "to a size of the same hardware, not to " + size.name() + " (" + size.confidentialTechnology()
                     + "). List them with GET .../virtualMachines/" + vm.id().name() + "/vmSizes.");
         }
-        sizes.requireOffered(size, vm.location(), confidential);
-        long dataDisks = diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).count();
-        VmSpec.checkDataDiskCount(size, (int) dataDisks);
+        sizes.requireOffered(size, vm.location(), vm.confidential());
+        VmSpec.checkDataDiskCount(size, dataDiskCount(vm));
         return Optional.of(size);
     }
 
@@ -810,6 +812,10 @@ final class JdbcVirtualMachines implements VirtualMachines {
         return render(findRow(checked.resourceId()).orElseThrow(), false);
     }
 
+    private int dataDiskCount(VmRow vm) {
+        return (int) diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).count();
+    }
+
     private static void requireUnresized(VmRow now, VmRow checked) {
         if (!now.vmSize().equals(checked.vmSize())) {
             throw ArmException.conflict("Conflict", "The virtual machine " + now.id().name() + " was resized by "
@@ -823,10 +829,9 @@ final class JdbcVirtualMachines implements VirtualMachines {
         VmRow vm = require(caller, subscriptionId, resourceGroup, name, "/vmSizes/read");
         VmSizes sizes = VmSizes.builtIn();
         VmSizes.VmSize current = sizes.require(vm.vmSize());
-        boolean confidential = vm.securityType().equals(VmSpec.CONFIDENTIAL_VM);
-        long dataDisks = diskRows(vm.resourceId()).stream().filter(d -> d.role() == DiskRole.DATA).count();
+        int dataDisks = dataDiskCount(vm);
         return sizes.offeredIn(vm.location()).stream()
-                .filter(s -> !confidential || s.confidentialTechnology() == current.confidentialTechnology())
+                .filter(s -> !vm.confidential() || s.confidentialTechnology() == current.confidentialTechnology())
                 .filter(s -> s.maxDataDisks() >= dataDisks)
                 .map(VmSizeCatalog::vmSize).toList();
     }
